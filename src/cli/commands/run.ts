@@ -1,0 +1,13 @@
+import type { Command } from "commander";
+
+// Placeholder: replaced by the module that owns this command.
+export function register(program: Command): void {
+  program
+    .command("run")
+    .description("(not built yet)")
+    .allowUnknownOption()
+    .action(() => {
+      process.stderr.write("cto-harness run: not built yet\n");
+      process.exitCode = 3;
+    });
+}

@@ -1,0 +1,76 @@
+// The one small interface every agent engine implements (DESIGN §7):
+// prepare → start (workspace, proxy URL, token, model) → events → exit → result.
+import type { Fixture } from "../fixtures/types.ts";
+import type { TraceWriter } from "../evidence/trace.ts";
+
+export type EngineName = "fake-noop" | "fake-oracle" | "builtin" | "case" | "pi" | "qwen-code";
+export const ENGINE_NAMES: readonly EngineName[] = ["fake-noop", "fake-oracle", "builtin", "case", "pi", "qwen-code"];
+
+/** Where the agent reaches the model: always the run's own recording proxy, never the real endpoint. */
+export interface ModelAccess {
+  /** OpenAI-compatible base URL of the run's proxy, ending in `/v1` (loopback). */
+  baseUrl: string;
+  /** Per-run bearer token the proxy accepts; worthless outside this run. */
+  token: string;
+  /** The admitted model id. */
+  model: string;
+  /** Unix socket the proxy also listens on (bound into the sandbox), if any. */
+  socketPath?: string;
+}
+
+export interface EngineContext {
+  runId: string;
+  runDir: string;
+  /** `<runDir>/backend`: logs, result.json, markers. */
+  backendDir: string;
+  /** The fresh copy of the fixture the agent works in. */
+  workspace: string;
+  fixture: Fixture;
+  /** The instruction text given to the agent. */
+  instruction: string;
+  /** Path of task.json (given to the case agent as CTO_HARNESS_TASK_FILE). */
+  taskFile: string;
+  /** Null for engines that need no model (fake-*). */
+  model: ModelAccess | null;
+  agentTimeoutMs: number;
+  isolation: "bwrap" | "none";
+  trace: TraceWriter;
+  signal: AbortSignal;
+  /** The harness's environment (for CTO_HARNESS_CASE_BIN etc.). Never passed through whole. */
+  env: NodeJS.ProcessEnv;
+  /** Protected paths the sandbox must hide. */
+  protectedPaths: string[];
+}
+
+export interface AgentResult {
+  /** null when the engine has no result protocol (fake engines). */
+  protocolValid: boolean | null;
+  /** Where the result came from: `result-file`, `stdout-line`, `pi-events`, `qwen-stream-json`, ... */
+  source: string | null;
+  status: string | null;
+  summary: string | null;
+  /** A model/API error the agent hit (e.g. Pi `stopReason:"error"`), if any. */
+  modelError?: string | null;
+  /** Text of `backend/case-result-protocol-failed.txt` when protocolValid is false. */
+  protocolFailureMarker?: string;
+}
+
+export interface EngineOutcome {
+  /** Whether the agent process was started at all. */
+  started: boolean;
+  exitCode: number | null;
+  timedOut: boolean;
+  /** Set when the process could not be started (e.g. binary missing). */
+  startError?: string;
+  result: AgentResult;
+  durationMs: number;
+  /** Set when the sandbox could not start. */
+  sandboxUnavailable?: string;
+}
+
+export interface Engine {
+  name: EngineName;
+  /** Engines that talk to a model get a proxy, the probe gate and a same-run baseline. */
+  usesModel: boolean;
+  run(ctx: EngineContext): Promise<EngineOutcome>;
+}

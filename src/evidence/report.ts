@@ -1,0 +1,122 @@
+// The report record, schema `cto-harness/report@1` (DESIGN §6). Part of the Harness
+// Evidence Interface: fields are only ever added, never renamed.
+import { z } from "zod";
+
+export const REPORT_SCHEMA = "cto-harness/report@1";
+
+/** Exact failure-reason strings (DESIGN §6); the first four come from the user's records. */
+export const FAILURE_REASONS = [
+  "provider local config unavailable",
+  "provider response shape unavailable",
+  "case agent result protocol failed",
+  "model not admitted",
+  "source not admitted",
+  "provider unreachable",
+  "sandbox unavailable",
+  "case process failed to start",
+  "case process timed out",
+  "tests failed",
+  "baseline invalid",
+  "model fallback detected",
+  "secret leak detected",
+  "interrupted",
+  "harness error",
+] as const;
+export type FailureReason = (typeof FAILURE_REASONS)[number];
+
+/** Marker files under `backend/` (DESIGN §5), keyed by what they mark. */
+export const MARKERS = {
+  providerLocalConfigUnavailable: "provider-local-config-unavailable.txt",
+  providerUnreachable: "provider-unreachable.txt",
+  providerReasoningOnly: "provider-reasoning-only.txt",
+  providerResponseShapeUnavailable: "provider-response-shape-unavailable.txt",
+  modelNotAdmitted: "model-not-admitted.txt",
+  sourceNotAdmitted: "source-not-admitted.txt",
+  caseResultProtocolFailed: "case-result-protocol-failed.txt",
+  modelFallbackDetected: "model-fallback-detected.txt",
+  secretLeakDetected: "secret-leak-detected.txt",
+  sandboxUnavailable: "sandbox-unavailable.txt",
+} as const;
+export type MarkerFile = (typeof MARKERS)[keyof typeof MARKERS];
+
+export const RunStatus = z.enum(["pass", "fail", "blocked", "error"]);
+export type RunStatus = z.infer<typeof RunStatus>;
+
+export const ProbeSummary = z.object({
+  classification: z.string(),
+  verdict: z.enum(["allow", "warn", "block"]),
+  budget: z.number().int(),
+  time_to_verdict_ms: z.number(),
+});
+
+export const ModelTraffic = z.object({
+  requests: z.number().int(),
+  models_seen: z.array(z.string()),
+  prompt_tokens: z.number().int(),
+  completion_tokens: z.number().int(),
+  fallback_detected: z.boolean(),
+  refused_requests: z.number().int().optional(),
+  errors: z.number().int().optional(),
+});
+
+export const Report = z.object({
+  schema: z.literal(REPORT_SCHEMA),
+  run_id: z.string(),
+  harness_version: z.string(),
+  created_at: z.string(),
+  finished_at: z.string(),
+  fixture: z.object({ id: z.string(), digest: z.string() }),
+  status: RunStatus,
+  failure_reason: z.enum(FAILURE_REASONS).nullable(),
+  backend: z.string(),
+  backend_exit_code: z.number().int().nullable(),
+  case_process_started: z.boolean(),
+  case_model_provider: z.string(),
+  case_model: z.string(),
+  case_model_admission_status: z.enum(["admitted", "not_admitted"]),
+  source_admission_status: z.enum(["admitted", "not_admitted"]),
+  endpoint_kind: z.enum(["real", "simulated"]),
+  probe: ProbeSummary.nullable(),
+  model_traffic: ModelTraffic,
+  changed_files: z.array(z.string()),
+  patch: z.object({ path: z.string(), bytes: z.number().int(), sha256: z.string() }),
+  tests: z
+    .object({
+      command: z.string(),
+      exit_code: z.number().int().nullable(),
+      passed: z.boolean(),
+      duration_ms: z.number(),
+      timed_out: z.boolean().optional(),
+    })
+    .nullable(),
+  baseline_comparison: z
+    .object({
+      baseline_backend: z.string(),
+      baseline_status: RunStatus,
+      engine_status: RunStatus,
+      valid_for_pass_claim: z.boolean(),
+      baseline_run: z.string().optional(),
+    })
+    .nullable(),
+  isolation: z.enum(["bwrap", "none"]),
+  secret_scan: z.object({
+    files: z.number().int(),
+    findings: z.number().int(),
+    finding_files: z.array(z.string()).optional(),
+  }),
+  timings: z.record(z.string(), z.number()),
+  // Additions beyond DESIGN §6 (allowed: add, never rename).
+  markers: z.array(z.string()).optional(),
+  agent_result: z
+    .object({
+      protocol_valid: z.boolean().nullable(),
+      source: z.string().nullable(),
+      status: z.string().nullable(),
+      summary: z.string().nullable(),
+      model_error: z.string().nullable().optional(),
+    })
+    .optional(),
+  failure_detail: z.string().nullable().optional(),
+  role: z.enum(["run", "baseline"]).optional(),
+});
+export type Report = z.infer<typeof Report>;

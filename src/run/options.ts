@@ -1,0 +1,33 @@
+// What a caller asks of one run (CLI `run`, loops, validators, tests all go through this).
+import type { EngineName } from "../engines/types.ts";
+
+export interface RunOptions {
+  /** Built-in fixture id or path of a fixture directory. */
+  fixture: string;
+  engine: EngineName;
+  /** Provider name: `qwen-local`, `sim`, or one declared in cto-harness.config.yaml. */
+  provider: string;
+  model: string;
+  runsDir: string;
+  /** Agent wall-clock timeout; defaults to the fixture's. */
+  agentTimeoutSec?: number;
+  isolation: "bwrap" | "none";
+  /** Probe max_tokens (default 1024). */
+  budget: number;
+  /** Environment to resolve config from (defaults to process.env). */
+  env: NodeJS.ProcessEnv;
+  /** Options for the in-process simulator when provider is `sim`. */
+  sim?: { flavour?: string; scenario?: string; ttftMs?: number; tokensPerSec?: number };
+  /** Stop request (Ctrl-C, loop shutdown): the run ends `error` / `interrupted` with a complete report. */
+  signal?: AbortSignal;
+  /** Fixed run directory name (loops); otherwise `<ts>-<fixture>-<pid>[-n]`. */
+  runId?: string;
+  /** Human progress lines (stderr in the CLI). */
+  log?: (line: string) => void;
+  /** Skip the same-run baseline (only for the baseline run itself). */
+  isBaseline?: boolean;
+  /** Re-use a probe result already obtained for this endpoint (loops probe once). */
+  probeCache?: unknown;
+}
+
+export const DEFAULT_PROBE_BUDGET = 1024;
