@@ -19,6 +19,7 @@ export interface ModelAccess {
 }
 
 export interface EngineContext {
+  engine: EngineName;
   runId: string;
   runDir: string;
   /** `<runDir>/backend`: logs, result.json, markers. */

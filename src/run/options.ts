@@ -24,6 +24,8 @@ export interface RunOptions {
   runId?: string;
   /** Human progress lines (stderr in the CLI). */
   log?: (line: string) => void;
+  /** Exact directory for this run (the baseline goes to `<run>/baseline`). */
+  runDirPath?: string;
   /** Skip the same-run baseline (only for the baseline run itself). */
   isBaseline?: boolean;
   /** Re-use a probe result already obtained for this endpoint (loops probe once). */

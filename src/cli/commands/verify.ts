@@ -1,13 +1,30 @@
 import type { Command } from "commander";
+import { existsSync } from "node:fs";
+import { verifyBundle } from "../../evidence/verify.ts";
+import { secretValuesInEnv } from "../../config/providers.ts";
+import { UsageError } from "../exit-codes.ts";
 
-// Placeholder: replaced by the module that owns this command.
 export function register(program: Command): void {
   program
     .command("verify")
-    .description("(not built yet)")
-    .allowUnknownOption()
-    .action(() => {
-      process.stderr.write("cto-harness verify: not built yet\n");
-      process.exitCode = 3;
+    .description("re-check a run bundle: schema, hashes of every file, baseline, and a leak scan with the secrets in this environment")
+    .argument("<run-dir>", "a run directory (contains report.json)")
+    .option("--json", "print the result as JSON")
+    .action(async (runDir: string, o: { json?: boolean }) => {
+      if (!existsSync(runDir)) throw new UsageError(`no such run directory: ${runDir}`);
+      const result = await verifyBundle(runDir, { secrets: secretValuesInEnv(process.env) });
+      const summary = {
+        ok: result.ok,
+        run_id: result.report?.run_id ?? null,
+        status: result.report?.status ?? null,
+        problems: result.problems,
+        leak_findings: result.leak_findings,
+      };
+      if (o.json) process.stdout.write(JSON.stringify(summary, null, 2) + "\n");
+      else {
+        process.stderr.write(result.ok ? `verified: ${runDir} (status ${summary.status})\n` : `NOT verified: ${runDir}\n`);
+        for (const p of result.problems) process.stderr.write(`  - ${p}\n`);
+      }
+      process.exitCode = result.ok ? 0 : 1;
     });
 }

@@ -1,0 +1,41 @@
+// Shared parsing of the options `run`, `demo` and `loop` take.
+import { Option, type Command } from "commander";
+import { ENGINE_NAMES, type EngineName } from "../engines/types.ts";
+import { DEFAULT_PROBE_BUDGET } from "../run/options.ts";
+import { UsageError } from "./exit-codes.ts";
+
+export const DEFAULT_MODEL = "qwen3.6-35b-a3b";
+export const DEFAULT_PROVIDER = "sim";
+
+export function defaultRunsDir(env: NodeJS.ProcessEnv): string {
+  return env.CTO_HARNESS_RUNS_DIR?.trim() || "./harness-runs";
+}
+
+export function positiveInt(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n <= 0) throw new UsageError(`${name} must be a positive whole number, got '${value}'`);
+    return n;
+  };
+}
+
+export function parseEngine(value: string): EngineName {
+  if (!(ENGINE_NAMES as readonly string[]).includes(value)) {
+    throw new UsageError(`unknown engine '${value}'; engines: ${ENGINE_NAMES.join(", ")}`);
+  }
+  return value as EngineName;
+}
+
+/** Options common to every command that starts runs. */
+export function addRunOptions(cmd: Command): Command {
+  return cmd
+    .option("--provider <name>", "provider: qwen-local, sim, or one from cto-harness.config.yaml", DEFAULT_PROVIDER)
+    .option("--model <id>", "model id (must be admitted)", DEFAULT_MODEL)
+    .option("--runs-dir <dir>", "where run directories go (default $CTO_HARNESS_RUNS_DIR or ./harness-runs)")
+    .option("--agent-timeout <seconds>", "agent wall-clock timeout (default: the fixture's)", positiveInt("--agent-timeout"))
+    .addOption(new Option("--isolation <mode>", "sandbox for agents").choices(["bwrap", "none"]).default("bwrap"))
+    .option("--budget <tokens>", "probe max_tokens", positiveInt("--budget"), DEFAULT_PROBE_BUDGET)
+    .option("--sim-flavour <flavour>", "simulator flavour when --provider sim (vllm-0.16, llamacpp, ollama, ...)")
+    .option("--sim-scenario <scenario>", "simulator scenario when --provider sim (solve, reasoning-only, ...)")
+    .option("--json", "print exactly one JSON document on stdout");
+}

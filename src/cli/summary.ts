@@ -1,0 +1,24 @@
+// Readable summary of a run for people (stderr).
+import type { Report } from "../evidence/report.ts";
+
+export function renderRunSummary(report: Report, runDir: string): string {
+  const lines = [
+    `status: ${report.status}${report.failure_reason ? ` (${report.failure_reason})` : ""}`,
+    `fixture: ${report.fixture.id}   engine: ${report.backend}   provider/model: ${report.case_model_provider}/${report.case_model}   endpoint: ${report.endpoint_kind}`,
+  ];
+  if (report.probe) lines.push(`probe: ${report.probe.classification} → ${report.probe.verdict} in ${Math.round(report.probe.time_to_verdict_ms)} ms (budget ${report.probe.budget})`);
+  lines.push(`agent started: ${report.case_process_started}   exit code: ${report.backend_exit_code ?? "-"}   result: ${report.agent_result?.source ?? "-"}`);
+  const t = report.model_traffic;
+  if (t.requests > 0) lines.push(`model traffic: ${t.requests} request(s), models ${t.models_seen.join(", ") || "-"}, ${t.prompt_tokens}+${t.completion_tokens} tokens, fallback ${t.fallback_detected ? "DETECTED" : "none"}`);
+  lines.push(`changed files: ${report.changed_files.length ? report.changed_files.join(", ") : "(none)"}`);
+  if (report.tests) lines.push(`tests: ${report.tests.passed ? "passed" : "failed"} (exit ${report.tests.exit_code ?? "-"}, ${report.tests.duration_ms} ms)`);
+  if (report.baseline_comparison) {
+    const b = report.baseline_comparison;
+    lines.push(`baseline (fake-noop): ${b.baseline_status} → pass claim ${b.valid_for_pass_claim ? "valid" : "NOT valid"}`);
+  }
+  lines.push(`isolation: ${report.isolation}   secret scan: ${report.secret_scan.files} files, ${report.secret_scan.findings} finding(s)`);
+  if (report.markers?.length) lines.push(`markers: ${report.markers.join(", ")}`);
+  if (report.failure_detail) lines.push(`detail: ${report.failure_detail}`);
+  lines.push(`bundle: ${runDir}`);
+  return lines.join("\n") + "\n";
+}

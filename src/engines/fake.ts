@@ -1,0 +1,38 @@
+// Engines that need no model: `fake-noop` changes nothing (the same-run baseline),
+// `fake-oracle` applies the fixture's reference solution (proves the fixture is fixable).
+import { applyReferenceSolution } from "../workspace/workspace.ts";
+import type { Engine, EngineContext, EngineOutcome } from "./types.ts";
+
+function outcome(startedAt: number, exitCode: number, summary: string): EngineOutcome {
+  return {
+    started: true,
+    exitCode,
+    timedOut: false,
+    durationMs: Date.now() - startedAt,
+    result: { protocolValid: null, source: null, status: exitCode === 0 ? "completed" : "failed", summary },
+  };
+}
+
+export const fakeNoop: Engine = {
+  name: "fake-noop",
+  usesModel: false,
+  async run(ctx: EngineContext): Promise<EngineOutcome> {
+    ctx.trace.emit("case_process_started", { engine: ctx.engine, isolation: "none" });
+    return outcome(Date.now(), 0, "fake-noop: no change made");
+  },
+};
+
+export const fakeOracle: Engine = {
+  name: "fake-oracle",
+  usesModel: false,
+  async run(ctx: EngineContext): Promise<EngineOutcome> {
+    const t0 = Date.now();
+    ctx.trace.emit("case_process_started", { engine: ctx.engine, isolation: "none" });
+    try {
+      await applyReferenceSolution(ctx.fixture, ctx.workspace);
+      return outcome(t0, 0, "fake-oracle: applied the fixture's reference solution");
+    } catch (e) {
+      return outcome(t0, 1, `fake-oracle: reference solution failed: ${(e as Error).message}`);
+    }
+  },
+};

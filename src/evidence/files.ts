@@ -1,0 +1,40 @@
+// Small file primitives for the bundle: atomic JSON writes and hashing by streaming.
+import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { readdir, rename, writeFile, lstat } from "node:fs/promises";
+import { join, relative, sep } from "node:path";
+
+/** Writes via a temp file + rename, so a reader never sees a half-written document. */
+export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
+  const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
+  await writeFile(tmp, JSON.stringify(value, null, 2) + "\n");
+  await rename(tmp, path);
+}
+
+export async function sha256File(path: string): Promise<{ sha256: string; bytes: number }> {
+  const hash = createHash("sha256");
+  let bytes = 0;
+  for await (const chunk of createReadStream(path)) {
+    hash.update(chunk as Buffer);
+    bytes += (chunk as Buffer).length;
+  }
+  return { sha256: hash.digest("hex"), bytes };
+}
+
+/** Every regular file under `dir` (symlinks are listed, never followed), as sorted relative paths. */
+export async function listFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  async function walk(d: string): Promise<void> {
+    for (const entry of await readdir(d, { withFileTypes: true })) {
+      const full = join(d, entry.name);
+      if (entry.isDirectory()) await walk(full);
+      else if (entry.isFile() || entry.isSymbolicLink()) out.push(relative(dir, full).split(sep).join("/"));
+    }
+  }
+  await walk(dir);
+  return out.sort();
+}
+
+export async function isSymlink(path: string): Promise<boolean> {
+  return (await lstat(path)).isSymbolicLink();
+}

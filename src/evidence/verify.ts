@@ -1,0 +1,79 @@
+// Re-checks a bundle a sceptic was handed: the report's schema, every file's hash against the
+// manifest, the baseline's consistency with the pass claim, and a fresh leak scan.
+import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { Report } from "./report.ts";
+import { Manifest, compareManifests, computeManifest } from "./manifest.ts";
+import { scanRunDir } from "../secrets/scan.ts";
+
+export interface VerifyResult {
+  ok: boolean;
+  problems: string[];
+  report: Report | null;
+  leak_findings: { file: string; form: string }[];
+}
+
+async function readJson(path: string): Promise<unknown> {
+  return JSON.parse(await readFile(path, "utf8"));
+}
+
+/** Schema + manifest checks of one bundle (no scan); used for the run and its baseline. */
+async function checkIntegrity(dir: string, label: string): Promise<{ problems: string[]; report: Report | null }> {
+  const problems: string[] = [];
+  let report: Report | null = null;
+  if (!existsSync(join(dir, "report.json"))) return { problems: [`${label}report.json is missing`], report };
+  try {
+    const parsed = Report.safeParse(await readJson(join(dir, "report.json")));
+    if (parsed.success) report = parsed.data;
+    else problems.push(`${label}report.json does not match cto-harness/report@1: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+  } catch (e) {
+    problems.push(`${label}report.json is not valid JSON: ${(e as Error).message}`);
+  }
+  if (!existsSync(join(dir, "manifest.json"))) {
+    problems.push(`${label}manifest.json is missing`);
+    return { problems, report };
+  }
+  try {
+    const manifest = Manifest.parse(await readJson(join(dir, "manifest.json")));
+    const actual = await computeManifest(dir);
+    problems.push(...compareManifests(manifest, actual).map((p) => `${label}${p}`));
+  } catch (e) {
+    problems.push(`${label}manifest.json is invalid: ${(e as Error).message}`);
+  }
+  return { problems, report };
+}
+
+export async function verifyBundle(runDir: string, opts: { secrets?: string[] } = {}): Promise<VerifyResult> {
+  const { problems, report } = await checkIntegrity(runDir, "");
+  if (report) {
+    // Pass claims need a failing same-run baseline, recorded and intact.
+    const bc = report.baseline_comparison;
+    if (bc) {
+      const b = await checkIntegrity(join(runDir, "baseline"), "baseline/");
+      problems.push(...b.problems);
+      if (b.report) {
+        if (b.report.status !== bc.baseline_status) problems.push(`baseline status is ${b.report.status} but the report says ${bc.baseline_status}`);
+        if (b.report.fixture.digest !== report.fixture.digest) problems.push("baseline ran on a different fixture digest");
+        if (b.report.backend !== "fake-noop") problems.push(`baseline backend is ${b.report.backend}, expected fake-noop`);
+      }
+      if (bc.valid_for_pass_claim !== (bc.baseline_status === "fail")) problems.push("valid_for_pass_claim contradicts the baseline status");
+    }
+    if (report.status === "pass") {
+      if (report.backend !== "fake-noop" && !bc?.valid_for_pass_claim) problems.push("status is pass without a valid same-run baseline");
+      if (!report.tests?.passed) problems.push("status is pass but tests did not pass");
+      if (report.model_traffic.fallback_detected) problems.push("status is pass but a model fallback was detected");
+      if (report.secret_scan.findings > 0) problems.push("status is pass but the secret scan had findings");
+      if (report.case_model_admission_status !== "admitted" || report.source_admission_status !== "admitted") {
+        problems.push("status is pass but model or source was not admitted");
+      }
+    }
+  }
+  let leakFindings: { file: string; form: string }[] = [];
+  if (opts.secrets && opts.secrets.length > 0) {
+    const scan = await scanRunDir(runDir, opts.secrets, { redact: false });
+    leakFindings = scan.findings;
+    for (const f of scan.findings) problems.push(`secret value found in ${f.file} (${f.form})`);
+  }
+  return { ok: problems.length === 0, problems, report, leak_findings: leakFindings };
+}

@@ -1,0 +1,521 @@
+// One run, top to bottom (DESIGN §2). Every path out of here leaves a run directory with a
+// complete report.json and manifest.json — gates, agent failures, harness errors, Ctrl-C.
+//
+//   resolve config ─► create run dir ─► admission (model, source) ─► provider config present?
+//   ─► endpoint reachable + /v1/models + response-shape probe ─► sandbox trial ─► baseline (fake-noop)
+//   ─► start proxy ─► start agent (case_process_started) ─► wait / timeout ─► parse result protocol
+//   ─► capture patch ─► restore tests, run tests ─► model-traffic check ─► secret scan ─► report + manifest
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { tmpdir } from "node:os";
+import { randomBytes } from "node:crypto";
+import { ADMISSION_FILE_VAR, decideModelAdmission, protectedPathsFromEnv, readAdmissionFile } from "../config/admission.ts";
+import { resolveProvider, secretValuesInEnv, type ResolvedProvider } from "../config/providers.ts";
+import { isKnownSimulatedEndpoint } from "../config/simulated-endpoints.ts";
+import type { SecretValue } from "../config/secret.ts";
+import { MARKERS, REPORT_SCHEMA, Report, type FailureReason, type RunStatus } from "../evidence/report.ts";
+import { TraceWriter } from "../evidence/trace.ts";
+import { writeJsonAtomic } from "../evidence/files.ts";
+import { writeManifest } from "../evidence/manifest.ts";
+import { renderMarker, writeMarker } from "../evidence/markers.ts";
+import { getEngine } from "../engines/registry.ts";
+import type { EngineOutcome, ModelAccess } from "../engines/types.ts";
+import { loadFixture, SourceNotAdmittedError } from "../fixtures/load.ts";
+import { isUnderPath } from "../fixtures/load.ts";
+import type { Fixture } from "../fixtures/types.ts";
+import { capturePatch, prepareWorkspace, restorePristineTests, runTests } from "../workspace/workspace.ts";
+import { probeEndpoint, renderProbeMarker, type ProbeResult } from "../provider/probe.ts";
+import { startRecordingProxy, type RecordingProxy } from "../proxy/proxy.ts";
+import { startSimulator, type SimServer } from "../sim/server.ts";
+import { checkSandbox, renderSandboxMarker } from "../sandbox/bwrap.ts";
+import { renderLeakMarker, scanRunDir } from "../secrets/scan.ts";
+import { HARNESS_VERSION } from "../version.ts";
+import type { RunOptions } from "./options.ts";
+import { baselineValidForPassClaim, decideStatus, type Gate } from "./status.ts";
+
+export interface RunResult {
+  report: Report;
+  runDir: string;
+}
+
+class Interrupted extends Error {}
+
+/** `<YYYYMMDDTHHMMSSZ>-<fixture>-<pid>` */
+export function makeRunId(at: Date, fixtureName: string, pid = process.pid): string {
+  const ts = at.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+  const safe = fixtureName.replace(/[^A-Za-z0-9._-]+/g, "-").slice(0, 60) || "fixture";
+  return `${ts}-${safe}-${pid}`;
+}
+
+/** Creates the run directory exclusively, adding `-<n>` when the name is taken (parallel runs). */
+async function createRunDir(runsDir: string, baseId: string): Promise<{ runId: string; runDir: string }> {
+  await mkdir(runsDir, { recursive: true });
+  for (let n = 0; n < 10_000; n++) {
+    const runId = n === 0 ? baseId : `${baseId}-${n}`;
+    const runDir = join(runsDir, runId);
+    try {
+      await mkdir(runDir);
+      return { runId, runDir };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+    }
+  }
+  throw new Error(`cannot create a run directory under ${runsDir}`);
+}
+
+function fixtureNameOf(ref: string): string {
+  return ref.replace(/\/+$/, "").split("/").pop() ?? ref;
+}
+
+export async function runOnce(opts: RunOptions): Promise<RunResult> {
+  const log = opts.log ?? (() => {});
+  const env = opts.env;
+  const t0 = Date.now();
+  const createdAt = new Date();
+  const protectedPaths = protectedPathsFromEnv(env);
+  const runsDir = resolve(opts.runsDir);
+  for (const p of protectedPaths) {
+    if (isUnderPath(runsDir, resolve(p))) {
+      throw new Error("the runs directory is under a protected path (CTO_HARNESS_PROTECTED_PATHS); choose another --runs-dir");
+    }
+  }
+
+  // Unknown fixture ids and missing paths are usage errors (thrown before any run dir exists);
+  // a fixture under a protected path is a blocked run, refused without reading it.
+  let fixture: Fixture | null = null;
+  let sourceRefused: SourceNotAdmittedError | null = null;
+  try {
+    fixture = await loadFixture(opts.fixture, { protectedPaths });
+  } catch (e) {
+    if (e instanceof SourceNotAdmittedError) sourceRefused = e;
+    else throw e;
+  }
+
+  const { runId, runDir } = opts.runDirPath
+    ? await (async () => {
+        await mkdir(opts.runDirPath!, { recursive: true });
+        return { runId: opts.runDirPath!.split("/").pop()!, runDir: opts.runDirPath! };
+      })()
+    : await createRunDir(runsDir, opts.runId ?? makeRunId(createdAt, fixture?.id ?? fixtureNameOf(opts.fixture)));
+  const backendDir = join(runDir, "backend");
+  await mkdir(backendDir, { recursive: true });
+  const trace = new TraceWriter(join(runDir, "trace.jsonl"));
+  if (!opts.isBaseline) log(`run directory: ${runDir}`);
+
+  const engine = await getEngine(opts.engine);
+  const abort = new AbortController();
+  const onAbort = () => abort.abort();
+  opts.signal?.addEventListener("abort", onAbort, { once: true });
+  if (opts.signal?.aborted) abort.abort();
+  const checkInterrupted = () => {
+    if (abort.signal.aborted) throw new Interrupted();
+  };
+
+  // What the report will say; filled in as the run goes.
+  const timings: Record<string, number> = {};
+  const markers: string[] = [];
+  let blockedBy: Gate | null = null;
+  let harnessError: string | null = null;
+  let interrupted = false;
+  let modelAdmitted = true;
+  let sourceAdmitted = sourceRefused === null;
+  let endpointKind: "real" | "simulated" = opts.provider === "sim" ? "simulated" : "real";
+  let probe: ProbeResult | null = null;
+  let outcome: EngineOutcome | null = null;
+  let patch = { path: "workspace.patch", bytes: 0, sha256: "" };
+  let changedFiles: string[] = [];
+  let tests: Report["tests"] = null;
+  let baseline: Report | null = null;
+  let proxy: RecordingProxy | null = null;
+  let sim: SimServer | null = null;
+  let provider: ResolvedProvider | null = null;
+  let isolationUsed: "bwrap" | "none" = "none";
+  const secrets = new Set(secretValuesInEnv(env));
+
+  const block = async (gate: Gate, marker: string | null) => {
+    blockedBy = gate;
+    if (gate.marker && marker !== null) {
+      await writeMarker(backendDir, gate.marker, marker);
+      markers.push(`backend/${gate.marker}`);
+    }
+    trace.emit("gate_blocked", { reason: gate.reason, marker: gate.marker, detail: gate.detail });
+    log(`blocked: ${gate.reason} — ${gate.detail}`);
+  };
+
+  const timed = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
+    const s = Date.now();
+    try {
+      return await fn();
+    } finally {
+      timings[`${name}_ms`] = (timings[`${name}_ms`] ?? 0) + (Date.now() - s);
+    }
+  };
+
+  trace.emit("run_started", {
+    run_id: runId,
+    engine: opts.engine,
+    provider: opts.provider,
+    model: opts.model,
+    fixture: fixture?.id ?? fixtureNameOf(opts.fixture),
+    role: opts.isBaseline ? "baseline" : "run",
+    harness_version: HARNESS_VERSION,
+  });
+
+  try {
+    // ── task.json: what was asked (no secret) ─────────────────────────────────────────────
+    const agentTimeoutSec = opts.agentTimeoutSec ?? fixture?.timeouts.agentSec ?? 600;
+    const taskFile = join(runDir, "task.json");
+    await writeJsonAtomic(taskFile, {
+      schema: "cto-harness/task@1",
+      run_id: runId,
+      fixture: fixture ? { id: fixture.id, digest: fixture.digest, builtin: fixture.builtin } : { id: fixtureNameOf(opts.fixture), digest: null },
+      instruction: fixture?.instruction ?? null,
+      engine: opts.engine,
+      provider: opts.provider,
+      model: opts.model,
+      budgets: { probe_max_tokens: opts.budget },
+      timeouts: { agent_sec: agentTimeoutSec, tests_sec: fixture?.timeouts.testsSec ?? null },
+      isolation: opts.isolation,
+    });
+
+    // ── admission: model, then source ─────────────────────────────────────────────────────
+    const admissionFile = env[ADMISSION_FILE_VAR]?.trim();
+    const pairs = admissionFile ? readAdmissionFile(admissionFile) : null;
+    const providerKind = opts.provider === "sim" ? "sim" : "external";
+    const admission = decideModelAdmission(pairs, opts.provider, opts.model, providerKind);
+    modelAdmitted = admission.admitted;
+    trace.emit("admission_checked", {
+      model_admitted: admission.admitted,
+      source_admitted: sourceAdmitted,
+      admission_file: admissionFile ? "set" : "unset",
+    });
+    if (!opts.isBaseline && !admission.admitted) {
+      await block(
+        { reason: "model not admitted", marker: MARKERS.modelNotAdmitted, detail: admission.reason },
+        renderMarker({
+          title: "model not admitted",
+          found: admission.reason,
+          expected: `an admission file (${ADMISSION_FILE_VAR}) listing ${opts.provider}/${opts.model}`,
+          todo: `add "{provider: ${opts.provider}, model: ${opts.model}}" under "admitted:" in the admission file, or run an admitted model`,
+        }),
+      );
+    } else if (sourceRefused) {
+      await block(
+        { reason: "source not admitted", marker: MARKERS.sourceNotAdmitted, detail: "the fixture is under a protected path" },
+        renderMarker({
+          title: "source not admitted",
+          found: "the fixture directory is under an entry of CTO_HARNESS_PROTECTED_PATHS; it was not read",
+          expected: "a fixture outside every protected target-repository path",
+          todo: "copy the task into a fixture directory outside the protected paths (never the target repository itself)",
+        }),
+      );
+    }
+
+    // ── provider config present, endpoint reachable, response shape ───────────────────────
+    if (!blockedBy && engine.usesModel && !opts.isBaseline) {
+      provider = resolveProvider(opts.provider, env);
+      trace.emit("provider_config_checked", {
+        provider: opts.provider,
+        present: provider.ok,
+        variable: provider.ok ? null : provider.missingVar,
+      });
+      if (!provider.ok) {
+        await block(
+          { reason: "provider local config unavailable", marker: MARKERS.providerLocalConfigUnavailable, detail: `${provider.missingVar} is not set` },
+          renderMarker({
+            title: "provider local config unavailable",
+            found: `${provider.missingVar} is not set (provider ${opts.provider}); the agent was not started`,
+            expected: `${provider.missingVar} set in the environment to the endpoint's OpenAI-compatible base URL (e.g. http://HOST:8000/v1)`,
+            todo: `export ${provider.missingVar}=... in the shell that runs cto-harness; never write it into a file or a planning record`,
+          }),
+        );
+      }
+    }
+    let upstream: { baseUrl: SecretValue; apiKey?: SecretValue } | null = null;
+    if (!blockedBy && engine.usesModel && !opts.isBaseline && provider?.ok) {
+      checkInterrupted();
+      if (provider.spec.kind === "sim") {
+        sim = await startSimulator({
+          flavour: (opts.sim?.flavour ?? "vllm-0.16") as never,
+          scenario: opts.sim?.scenario ?? "solve",
+          models: [opts.model],
+          fixture: fixture ?? undefined,
+          ttftMs: opts.sim?.ttftMs,
+          tokensPerSec: opts.sim?.tokensPerSec,
+        });
+        const { SecretValue } = await import("../config/secret.ts");
+        upstream = { baseUrl: new SecretValue(sim.baseUrl) };
+      } else {
+        upstream = { baseUrl: provider.baseUrl!, apiKey: provider.apiKey };
+        secrets.add(provider.baseUrl!.reveal());
+        if (provider.apiKey) secrets.add(provider.apiKey.reveal());
+        if (isKnownSimulatedEndpoint(provider.baseUrl!.reveal())) endpointKind = "simulated";
+      }
+      probe = await timed("probe", () =>
+        probeEndpoint({ baseUrl: upstream!.baseUrl, apiKey: upstream!.apiKey, model: opts.model }, { budget: opts.budget, signal: abort.signal }),
+      );
+      if (probe.server.simulated) endpointKind = "simulated";
+      await writeJsonAtomic(join(runDir, "probe.json"), probe);
+      trace.emit("probe_finished", {
+        classification: probe.classification,
+        verdict: probe.verdict,
+        budget: probe.budget,
+        time_to_verdict_ms: probe.timings.verdict_ms,
+        server_kind: probe.server.kind,
+      });
+      checkInterrupted();
+      if (probe.verdict === "block" && probe.failure_reason && probe.marker) {
+        await block(
+          { reason: probe.failure_reason, marker: probe.marker, detail: `probe classified the endpoint as ${probe.classification}` },
+          renderProbeMarker(probe),
+        );
+      }
+    }
+
+    // ── sandbox trial: fail closed ─────────────────────────────────────────────────────────
+    if (!blockedBy && engine.usesModel && !opts.isBaseline && opts.isolation === "bwrap") {
+      const sandbox = await checkSandbox();
+      trace.emit("sandbox_checked", { ok: sandbox.ok });
+      if (!sandbox.ok) {
+        await block(
+          { reason: "sandbox unavailable", marker: MARKERS.sandboxUnavailable, detail: sandbox.reason },
+          renderSandboxMarker(sandbox.reason, sandbox.advice),
+        );
+      } else {
+        isolationUsed = "bwrap";
+      }
+    }
+
+    // ── same-run baseline (fake-noop on the same fixture) ─────────────────────────────────
+    if (!blockedBy && fixture && opts.engine !== "fake-noop" && !opts.isBaseline) {
+      checkInterrupted();
+      log("baseline: fake-noop on the same fixture");
+      const b = await timed("baseline", () =>
+        runOnce({ ...opts, engine: "fake-noop", isBaseline: true, runDirPath: join(runDir, "baseline"), signal: abort.signal, log: undefined }),
+      );
+      baseline = b.report;
+      trace.emit("baseline_finished", { status: baseline.status, failure_reason: baseline.failure_reason });
+    }
+
+    // ── the agent ─────────────────────────────────────────────────────────────────────────
+    if (!blockedBy && fixture) {
+      checkInterrupted();
+      const workspace = join(runDir, "workspace");
+      const { baselineCommit } = await timed("workspace", () => prepareWorkspace(fixture!, workspace));
+      trace.emit("workspace_prepared", { baseline_commit: baselineCommit });
+
+      let model: ModelAccess | null = null;
+      if (engine.usesModel && upstream) {
+        const socketPath = isolationUsed === "bwrap" ? join(tmpdir(), `cto-harness-${randomBytes(6).toString("hex")}.sock`) : undefined;
+        proxy = await startRecordingProxy({
+          upstreamBaseUrl: upstream.baseUrl,
+          upstreamApiKey: upstream.apiKey,
+          admittedModel: opts.model,
+          recordFile: join(backendDir, "model-requests.jsonl"),
+          unixSocketPath: socketPath,
+          onRecord: (rec) => trace.emit("model_request", { ...rec }),
+        });
+        trace.emit("proxy_started", { isolation: isolationUsed });
+        model = { baseUrl: proxy.baseUrl, token: proxy.token, model: opts.model, socketPath };
+      }
+
+      outcome = await timed("agent", () =>
+        engine.run({
+          engine: opts.engine,
+          runId,
+          runDir,
+          backendDir,
+          workspace,
+          fixture: fixture!,
+          instruction: fixture!.instruction,
+          taskFile,
+          model,
+          agentTimeoutMs: agentTimeoutSec * 1000,
+          isolation: engine.usesModel ? isolationUsed : "none",
+          trace,
+          signal: abort.signal,
+          env,
+          protectedPaths,
+        }),
+      );
+      trace.emit("case_process_exited", {
+        started: outcome.started,
+        exit_code: outcome.exitCode,
+        timed_out: outcome.timedOut,
+        start_error: outcome.startError ?? null,
+        duration_ms: outcome.durationMs,
+      });
+      trace.emit("result_parsed", {
+        protocol_valid: outcome.result.protocolValid,
+        source: outcome.result.source,
+        status: outcome.result.status,
+        model_error: outcome.result.modelError ?? null,
+      });
+      if (outcome.result.protocolValid === false && outcome.result.protocolFailureMarker) {
+        await writeMarker(backendDir, MARKERS.caseResultProtocolFailed, outcome.result.protocolFailureMarker);
+        markers.push(`backend/${MARKERS.caseResultProtocolFailed}`);
+      }
+      if (!outcome.started && outcome.startError) {
+        await writeFile(join(backendDir, "start-error.txt"), `case process failed to start: ${outcome.startError}\n`);
+      }
+      checkInterrupted();
+
+      // ── patch, pristine tests, verification ────────────────────────────────────────────
+      const captured = await timed("patch", () => capturePatch(workspace, baselineCommit, join(runDir, "workspace.patch")));
+      patch = { path: "workspace.patch", bytes: captured.bytes, sha256: captured.sha256 };
+      changedFiles = captured.changedFiles;
+      await writeJsonAtomic(join(runDir, "changed-files.json"), changedFiles);
+      await restorePristineTests(fixture, workspace);
+      await mkdir(join(runDir, "tests"), { recursive: true });
+      const t = await timed("tests", () =>
+        runTests(fixture!, workspace, {
+          stdoutFile: join(runDir, "tests", "stdout.log"),
+          stderrFile: join(runDir, "tests", "stderr.log"),
+          signal: abort.signal,
+        }),
+      );
+      tests = { command: t.command, exit_code: t.exitCode, passed: t.passed, duration_ms: t.durationMs, timed_out: t.timedOut };
+      await writeJsonAtomic(join(runDir, "tests", "result.json"), tests);
+      trace.emit("tests_finished", { passed: t.passed, exit_code: t.exitCode, duration_ms: t.durationMs, timed_out: t.timedOut });
+      checkInterrupted();
+    }
+  } catch (e) {
+    if (e instanceof Interrupted || abort.signal.aborted) {
+      interrupted = true;
+    } else {
+      harnessError = e instanceof Error ? e.message : String(e);
+      await writeFile(join(backendDir, "harness-error.txt"), `${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`).catch(() => {});
+    }
+  } finally {
+    await proxy?.close().catch(() => {});
+    await sim?.close().catch(() => {});
+    opts.signal?.removeEventListener("abort", onAbort);
+  }
+
+  // ── model traffic: no fallback ───────────────────────────────────────────────────────────
+  const traffic = proxy?.summary() ?? {
+    requests: 0,
+    models_seen: [],
+    prompt_tokens: 0,
+    completion_tokens: 0,
+    fallback_detected: false,
+    refused_requests: 0,
+    errors: 0,
+  };
+  if (!existsSync(join(backendDir, "model-requests.jsonl")) && engine.usesModel && outcome) {
+    await writeFile(join(backendDir, "model-requests.jsonl"), "");
+  }
+  if (traffic.fallback_detected) {
+    const others = traffic.models_seen.filter((m) => m !== opts.model);
+    await writeMarker(backendDir, MARKERS.modelFallbackDetected, {
+      title: "model fallback detected",
+      found: `the agent asked for model(s) other than the admitted one: ${others.join(", ")}; the proxy refused ${traffic.refused_requests ?? 0} request(s)`,
+      expected: `every model request for ${opts.model} (provider ${opts.provider})`,
+      todo: "configure the agent to use only the admitted model (check its fallback / default model settings)",
+      details: [`models seen, in order: ${traffic.models_seen.join(", ")}`, "per-request records: backend/model-requests.jsonl"],
+    });
+    markers.push(`backend/${MARKERS.modelFallbackDetected}`);
+  }
+
+  // ── secret scan: every artifact, before the report is final ───────────────────────────────
+  const scanStart = Date.now();
+  const scan = await scanRunDir(runDir, [...secrets], { redact: true }).catch((e: Error) => {
+    harnessError ??= `secret scan failed: ${e.message}`;
+    return { files: 0, findings: [] as { file: string; form: string }[] };
+  });
+  timings.scan_ms = Date.now() - scanStart;
+  const findingFiles = [...new Set(scan.findings.map((f) => f.file))].sort();
+  trace.emit("secret_scan_finished", { files: scan.files, findings: scan.findings.length, finding_files: findingFiles });
+  if (scan.findings.length > 0) {
+    await writeMarker(backendDir, MARKERS.secretLeakDetected, renderLeakMarker(scan.findings));
+    markers.push(`backend/${MARKERS.secretLeakDetected}`);
+  }
+
+  // ── status and report ─────────────────────────────────────────────────────────────────────
+  const baselineDue = opts.engine !== "fake-noop" && !opts.isBaseline;
+  const decision = decideStatus({
+    interrupted,
+    harnessError,
+    blockedBy,
+    secretFindings: scan.findings.length,
+    agent: outcome
+      ? { started: outcome.started, timedOut: outcome.timedOut, startError: outcome.startError ?? null, protocolValid: outcome.result.protocolValid }
+      : null,
+    fallbackDetected: traffic.fallback_detected,
+    testsPassed: tests?.passed ?? null,
+    baselineStatus: baseline?.status ?? null,
+    baselineDue,
+  });
+  const finishedAt = new Date();
+  timings.total_ms = finishedAt.getTime() - t0;
+  timings.overhead_ms = Math.max(0, timings.total_ms - (timings.agent_ms ?? 0) - (timings.tests_ms ?? 0) - (timings.baseline_ms ?? 0) - (timings.probe_ms ?? 0));
+
+  const report: Report = {
+    schema: REPORT_SCHEMA,
+    run_id: runId,
+    harness_version: HARNESS_VERSION,
+    created_at: createdAt.toISOString(),
+    finished_at: finishedAt.toISOString(),
+    fixture: { id: fixture?.id ?? fixtureNameOf(opts.fixture), digest: fixture?.digest ?? "unknown" },
+    status: decision.status,
+    failure_reason: decision.failureReason,
+    backend: opts.engine,
+    backend_exit_code: outcome?.exitCode ?? null,
+    case_process_started: outcome?.started ?? false,
+    case_model_provider: opts.provider,
+    case_model: opts.model,
+    case_model_admission_status: modelAdmitted ? "admitted" : "not_admitted",
+    source_admission_status: sourceAdmitted ? "admitted" : "not_admitted",
+    endpoint_kind: endpointKind,
+    probe: probe
+      ? { classification: probe.classification, verdict: probe.verdict, budget: probe.budget, time_to_verdict_ms: probe.timings.verdict_ms ?? 0 }
+      : null,
+    model_traffic: traffic,
+    changed_files: changedFiles,
+    patch,
+    tests,
+    baseline_comparison: baselineDue
+      ? {
+          baseline_backend: "fake-noop",
+          baseline_status: (baseline?.status ?? "error") as RunStatus,
+          engine_status: decision.status,
+          valid_for_pass_claim: baselineValidForPassClaim(baseline?.status ?? null),
+          baseline_run: baseline ? "baseline" : undefined,
+        }
+      : null,
+    isolation: isolationUsed,
+    secret_scan: { files: scan.files, findings: scan.findings.length, finding_files: findingFiles },
+    timings,
+    markers,
+    agent_result: outcome
+      ? {
+          protocol_valid: outcome.result.protocolValid,
+          source: outcome.result.source,
+          status: outcome.result.status,
+          summary: outcome.result.summary,
+          model_error: outcome.result.modelError ?? null,
+        }
+      : undefined,
+    failure_detail: blockedBy ? (blockedBy as Gate).detail : (harnessError ?? outcome?.startError ?? null),
+    role: opts.isBaseline ? "baseline" : "run",
+  };
+  // Empty patch file when there was no change (the bundle always has one).
+  if (!existsSync(join(runDir, "workspace.patch"))) {
+    await writeFile(join(runDir, "workspace.patch"), "");
+    patch.sha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+    await writeJsonAtomic(join(runDir, "changed-files.json"), []);
+  }
+  Report.parse(report);
+  trace.emit("run_finished", { status: report.status, failure_reason: report.failure_reason });
+  await writeJsonAtomic(join(runDir, "report.json"), report);
+  await writeManifest(runDir);
+  return { report, runDir };
+}
+
+/** Reads a run's report (for callers that only have the directory). */
+export async function readReport(runDir: string): Promise<Report> {
+  return Report.parse(JSON.parse(await readFile(join(runDir, "report.json"), "utf8")));
+}
+
+export type { FailureReason };

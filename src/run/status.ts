@@ -1,0 +1,57 @@
+// Pure decision of a run's status and failure reason from what the lifecycle observed.
+// `status: pass` requires all of: tests passed, baseline failed (when a baseline is due),
+// agent result protocol valid, no fallback, no secret finding, model and source admitted.
+import type { FailureReason, MarkerFile, RunStatus } from "../evidence/report.ts";
+
+export interface Gate {
+  reason: FailureReason;
+  marker: MarkerFile | null;
+  /** One-line explanation for humans (no secret). */
+  detail: string;
+}
+
+export interface Observations {
+  interrupted: boolean;
+  harnessError: string | null;
+  /** The first gate that stopped the run before the agent started. */
+  blockedBy: Gate | null;
+  secretFindings: number;
+  agent: {
+    started: boolean;
+    timedOut: boolean;
+    startError: string | null;
+    /** null: the engine has no result protocol. */
+    protocolValid: boolean | null;
+  } | null;
+  fallbackDetected: boolean;
+  testsPassed: boolean | null;
+  /** Status of the same-run baseline; null when no baseline is due (fake-noop itself). */
+  baselineStatus: RunStatus | null;
+  baselineDue: boolean;
+}
+
+export interface Decision {
+  status: RunStatus;
+  failureReason: FailureReason | null;
+}
+
+export function decideStatus(o: Observations): Decision {
+  // A leak outranks everything: the bundle is not trustworthy whatever else happened.
+  if (o.secretFindings > 0) return { status: "fail", failureReason: "secret leak detected" };
+  if (o.interrupted) return { status: "error", failureReason: "interrupted" };
+  if (o.harnessError !== null) return { status: "error", failureReason: "harness error" };
+  if (o.blockedBy) return { status: "blocked", failureReason: o.blockedBy.reason };
+  if (!o.agent) return { status: "error", failureReason: "harness error" };
+  if (!o.agent.started) return { status: "fail", failureReason: "case process failed to start" };
+  if (o.fallbackDetected) return { status: "fail", failureReason: "model fallback detected" };
+  if (o.agent.timedOut) return { status: "fail", failureReason: "case process timed out" };
+  if (o.agent.protocolValid === false) return { status: "fail", failureReason: "case agent result protocol failed" };
+  if (o.testsPassed !== true) return { status: "fail", failureReason: "tests failed" };
+  if (o.baselineDue && o.baselineStatus !== "fail") return { status: "fail", failureReason: "baseline invalid" };
+  return { status: "pass", failureReason: null };
+}
+
+/** A pass claim is valid only when the same-run baseline (fake-noop) failed its tests. */
+export function baselineValidForPassClaim(baselineStatus: RunStatus | null): boolean {
+  return baselineStatus === "fail";
+}
