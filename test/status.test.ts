@@ -1,0 +1,43 @@
+import { describe, expect, it } from "vitest";
+import { decideStatus, type Observations } from "../src/run/status.ts";
+import { MARKERS } from "../src/evidence/report.ts";
+
+const passing: Observations = {
+  interrupted: false,
+  harnessError: null,
+  blockedBy: null,
+  secretFindings: 0,
+  agent: { started: true, timedOut: false, startError: null, protocolValid: true },
+  fallbackDetected: false,
+  testsPassed: true,
+  baselineStatus: "fail",
+  baselineDue: true,
+};
+
+describe("decideStatus", () => {
+  const rows: [string, Partial<Observations>, string, string | null][] = [
+    ["all good", {}, "pass", null],
+    ["baseline also passed", { baselineStatus: "pass" }, "fail", "baseline invalid"],
+    ["baseline errored", { baselineStatus: "error" }, "fail", "baseline invalid"],
+    ["tests failed", { testsPassed: false }, "fail", "tests failed"],
+    ["protocol failed, tests pass", { agent: { ...passing.agent!, protocolValid: false } }, "fail", "case agent result protocol failed"],
+    ["fallback, tests pass", { fallbackDetected: true }, "fail", "model fallback detected"],
+    ["timed out", { agent: { ...passing.agent!, timedOut: true } }, "fail", "case process timed out"],
+    ["never started", { agent: { started: false, timedOut: false, startError: "ENOENT", protocolValid: null } }, "fail", "case process failed to start"],
+    ["leak outranks pass", { secretFindings: 1 }, "fail", "secret leak detected"],
+    ["interrupted", { interrupted: true }, "error", "interrupted"],
+    ["harness error", { harnessError: "boom" }, "error", "harness error"],
+    [
+      "blocked gate",
+      { blockedBy: { reason: "provider local config unavailable", marker: MARKERS.providerLocalConfigUnavailable, detail: "x" }, agent: null },
+      "blocked",
+      "provider local config unavailable",
+    ],
+    ["fake-noop without baseline passes on tests alone", { baselineDue: false, baselineStatus: null, agent: { ...passing.agent!, protocolValid: null } }, "pass", null],
+  ];
+  it.each(rows)("%s", (_name, patch, status, reason) => {
+    const d = decideStatus({ ...passing, ...patch });
+    expect(d.status).toBe(status);
+    expect(d.failureReason).toBe(reason);
+  });
+});
