@@ -1,13 +1,100 @@
 import type { Command } from "commander";
+import { protectedPathsFromEnv } from "../../config/admission.ts";
+import { checkFixture, type FixtureCheck } from "../../fixtures/check.ts";
+import { FixtureError, SourceNotAdmittedError, listBuiltinFixtures, loadFixture } from "../../fixtures/load.ts";
+import type { Fixture } from "../../fixtures/types.ts";
+import { EXIT, UsageError } from "../exit-codes.ts";
 
-// Placeholder: replaced by the module that owns this command.
+function summary(f: Fixture) {
+  return {
+    id: f.id,
+    title: f.title,
+    language: f.language,
+    format: f.format ?? "fixture.yaml",
+    digest: f.digest,
+    digest_prefix: f.digest.slice(0, 12),
+    timeouts: { agent_sec: f.timeouts.agentSec, tests_sec: f.timeouts.testsSec },
+    solution_kind: f.solution.kind,
+    builtin: f.builtin,
+    dir: f.dir,
+  };
+}
+
+/** A check result that could not even load its fixture (malformed): still a per-fixture result. */
+type CheckRow = FixtureCheck & { ref: string; digest: string | null };
+
 export function register(program: Command): void {
-  program
-    .command("fixtures")
-    .description("(not built yet)")
-    .allowUnknownOption()
-    .action(() => {
-      process.stderr.write("cto-harness fixtures: not built yet\n");
-      process.exitCode = 3;
+  const fixtures = program.command("fixtures").description("list the fixtures, or check that each one is sound (oracle passes, noop fails)");
+
+  fixtures
+    .command("list")
+    .description("list the built-in fixtures")
+    .option("--json", "print one JSON document on stdout")
+    .action(async (o: { json?: boolean }) => {
+      const all = (await listBuiltinFixtures()).map(summary);
+      if (o.json) {
+        process.stdout.write(JSON.stringify({ fixtures: all }, null, 2) + "\n");
+        return;
+      }
+      const rows = all.map((f) => [f.id, f.language, f.digest_prefix, `${f.timeouts.agent_sec}s/${f.timeouts.tests_sec}s`, f.title]);
+      const head = ["ID", "LANGUAGE", "DIGEST", "AGENT/TESTS", "TITLE"];
+      const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+      for (const r of [head, ...rows]) process.stderr.write(r.map((c, i) => (i < r.length - 1 ? c.padEnd(widths[i]!) : c)).join("  ") + "\n");
+    });
+
+  fixtures
+    .command("check")
+    .description("for each fixture: the reference solution must make the tests pass and doing nothing must leave them failing")
+    .argument("[fixtures...]", "built-in ids or fixture directories (default: every built-in fixture)")
+    .option("--json", "print one JSON document on stdout")
+    .action(async (refs: string[], o: { json?: boolean }) => {
+      const protectedPaths = protectedPathsFromEnv(process.env);
+      const rows: CheckRow[] = [];
+      const targets: { ref: string; fixture: Fixture | null; error?: string }[] = [];
+      if (refs.length === 0) {
+        for (const f of await listBuiltinFixtures()) targets.push({ ref: f.id, fixture: f });
+      } else {
+        for (const ref of refs) {
+          try {
+            targets.push({ ref, fixture: await loadFixture(ref, { protectedPaths }) });
+          } catch (e) {
+            if (e instanceof FixtureError && e.code === "not_found") throw new UsageError(e.message);
+            if (e instanceof SourceNotAdmittedError) {
+              process.stderr.write(`cto-harness fixtures check: ${e.message}\n`);
+              process.exitCode = EXIT.blocked;
+              return;
+            }
+            if (e instanceof FixtureError) targets.push({ ref, fixture: null, error: e.message });
+            else throw e;
+          }
+        }
+      }
+      // Two fixtures at a time: each check runs two test processes.
+      for (let i = 0; i < targets.length; i += 2) {
+        const batch = targets.slice(i, i + 2);
+        rows.push(
+          ...(await Promise.all(
+            batch.map(async (t): Promise<CheckRow> => {
+              if (!t.fixture) {
+                return {
+                  ref: t.ref, id: t.ref, digest: null, oracle_passed: false, noop_failed: false, ok: false,
+                  problems: [`format: the fixture must load (${t.error})`],
+                };
+              }
+              return { ref: t.ref, digest: t.fixture.digest, ...(await checkFixture(t.fixture)) };
+            }),
+          )),
+        );
+        if (!o.json) {
+          for (const r of rows.slice(i)) {
+            process.stderr.write(`${r.ok ? "ok  " : "FAIL"} ${r.id}  oracle ${r.oracle_passed ? "passes" : "does not pass"}, noop ${r.noop_failed ? "fails" : "does not fail"}\n`);
+            for (const p of r.problems) process.stderr.write(`       - ${p}\n`);
+          }
+        }
+      }
+      const ok = rows.every((r) => r.ok);
+      if (o.json) process.stdout.write(JSON.stringify({ ok, fixtures: rows }, null, 2) + "\n");
+      else process.stderr.write(ok ? `all ${rows.length} fixture(s) ok\n` : `${rows.filter((r) => !r.ok).length} of ${rows.length} fixture(s) break a rule\n`);
+      process.exitCode = ok ? EXIT.pass : EXIT.fail;
     });
 }

@@ -1,0 +1,227 @@
+// The agent's workspace: a fresh git-tracked copy of a fixture, the agent's change captured
+// as a binary-safe patch, the judging tests restored pristine and run by exit code.
+import { createHash } from "node:crypto";
+import { appendFile, cp, lstat, mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import type { Fixture } from "../fixtures/types.ts";
+import { IGNORED_NAMES } from "../fixtures/files.ts";
+import { solutionScript } from "../fixtures/solution.ts";
+import { runProcess, type ProcessOutcome, type ProcessSpec } from "../sandbox/process.ts";
+import { git } from "./git.ts";
+
+/**
+ * runProcess settles on an unref'd timer after the child exits; in a short-lived CLI with
+ * nothing else pending, Node would exit before that. Hold the event loop open meanwhile.
+ */
+async function runProcessHeld(spec: ProcessSpec): Promise<ProcessOutcome> {
+  const hold = setInterval(() => {}, 60_000);
+  try {
+    return await runProcess(spec);
+  } finally {
+    clearInterval(hold);
+  }
+}
+
+/**
+ * Paths that running the code generates; kept out of the baseline and out of the agent's
+ * patch (written to git's info/exclude, not to the repository).
+ */
+export const GENERATED_EXCLUDES = ["__pycache__/", "*.pyc", ".pytest_cache/", "node_modules/", ".DS_Store"];
+
+const copyFilter = (src: string) => !IGNORED_NAMES.has(path.basename(src));
+
+/** Copies `src` (a directory) to `dest`, symlinks as links, never following them. */
+async function copyTree(src: string, dest: string): Promise<void> {
+  await cp(src, dest, { recursive: true, verbatimSymlinks: true, filter: copyFilter, force: true });
+}
+
+/**
+ * Makes every directory from `root` down to `rel` (exclusive of nothing) a real directory:
+ * a symlink or file the agent put in the way is removed, so writes cannot escape `root`.
+ */
+async function ensureRealDirs(root: string, rel: string): Promise<void> {
+  let current = root;
+  for (const segment of rel.split("/").filter(Boolean)) {
+    current = path.join(current, segment);
+    const st = await lstat(current).catch(() => null);
+    if (st && !st.isDirectory()) await rm(current, { recursive: true, force: true });
+    if (!st || !st.isDirectory()) await mkdir(current);
+  }
+}
+
+async function copyPristineTests(fixture: Fixture, workspaceDir: string): Promise<void> {
+  const target = path.join(workspaceDir, fixture.testsTarget);
+  const parent = path.posix.dirname(fixture.testsTarget);
+  if (parent !== ".") await ensureRealDirs(workspaceDir, parent);
+  await rm(target, { recursive: true, force: true });
+  await copyTree(path.join(fixture.dir, fixture.testsDir), target);
+}
+
+export async function prepareWorkspace(fixture: Fixture, workspaceDir: string): Promise<{ baselineCommit: string }> {
+  await mkdir(workspaceDir, { recursive: true });
+  if ((await readdir(workspaceDir)).length > 0) {
+    throw new Error(`workspace directory ${workspaceDir} is not empty; a workspace must start fresh`);
+  }
+  if (fixture.repoDir) await copyTree(fixture.repoDir, workspaceDir);
+  await copyPristineTests(fixture, workspaceDir);
+  await git(workspaceDir, ["init", "-q"]);
+  await writeFile(path.join(workspaceDir, ".git", "info", "exclude"), GENERATED_EXCLUDES.join("\n") + "\n");
+  await git(workspaceDir, ["add", "-A"]);
+  await git(workspaceDir, [
+    "commit", "-q", "--no-verify", "--allow-empty",
+    "-m", `baseline: fixture ${fixture.id} (${fixture.digest.slice(0, 12)})`,
+  ]);
+  const head = await git(workspaceDir, ["rev-parse", "HEAD"]);
+  return { baselineCommit: head.stdout.toString("utf8").trim() };
+}
+
+export interface ChangeSet {
+  /** `git diff --binary` of baseline → working tree (new, modified, deleted files). */
+  patch: Buffer;
+  /** [status letter A|M|D|T, repo-relative path], sorted by path. */
+  entries: [string, string][];
+}
+
+/**
+ * Compares the working tree with the baseline commit through a throwaway git directory
+ * (own config, own index) that borrows the workspace's objects: the agent's index, HEAD and
+ * config are neither changed nor consulted, so nothing the agent configured can run here.
+ */
+export async function collectChanges(workspaceDir: string, baselineCommit: string): Promise<ChangeSet> {
+  const tmp = await mkdtemp(path.join(os.tmpdir(), "cto-harness-capture-"));
+  try {
+    await git(tmp, ["init", "-q", "capture"]);
+    const gitDir = path.join(tmp, "capture", ".git");
+    await writeFile(path.join(gitDir, "info", "exclude"), GENERATED_EXCLUDES.join("\n") + "\n");
+    const env = {
+      GIT_DIR: gitDir,
+      GIT_WORK_TREE: workspaceDir,
+      GIT_INDEX_FILE: path.join(tmp, "index"),
+      GIT_ALTERNATE_OBJECT_DIRECTORIES: path.join(workspaceDir, ".git", "objects"),
+    };
+    try {
+      await git(workspaceDir, ["read-tree", `${baselineCommit}^{tree}`], env);
+    } catch (e) {
+      throw new Error(
+        `cannot capture the workspace change: baseline commit ${baselineCommit} is not in ${path.join(workspaceDir, ".git")} ` +
+          `(was the repository removed or rewritten?): ${(e as Error).message}`,
+      );
+    }
+    await git(workspaceDir, ["add", "-A", "--", "."], env);
+    const common = ["--cached", "--no-renames", "--no-ext-diff", "--no-textconv", "--no-color", baselineCommit, "--"];
+    const patch = (await git(workspaceDir, ["diff", "--binary", "--full-index", ...common], env)).stdout;
+    const names = (await git(workspaceDir, ["diff", "--name-status", "-z", ...common], env)).stdout.toString("utf8");
+    const parts = names.split("\0").filter((p) => p !== "");
+    const entries: [string, string][] = [];
+    for (let i = 0; i + 1 < parts.length; i += 2) entries.push([parts[i]!, parts[i + 1]!]);
+    entries.sort((a, b) => Buffer.compare(Buffer.from(a[1]), Buffer.from(b[1])));
+    return { patch, entries };
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+}
+
+export async function capturePatch(
+  workspaceDir: string,
+  baselineCommit: string,
+  patchPath: string,
+): Promise<{ changedFiles: string[]; bytes: number; sha256: string }> {
+  const { patch, entries } = await collectChanges(workspaceDir, baselineCommit);
+  await mkdir(path.dirname(patchPath), { recursive: true });
+  await writeFile(patchPath, patch);
+  return {
+    changedFiles: entries.map(([, p]) => p),
+    bytes: patch.length,
+    sha256: createHash("sha256").update(patch).digest("hex"),
+  };
+}
+
+export async function restorePristineTests(fixture: Fixture, workspaceDir: string): Promise<void> {
+  await copyPristineTests(fixture, workspaceDir);
+}
+
+/**
+ * The complete environment of the test command: an allowlist of constants, never the
+ * harness's own environment (which may hold endpoint secrets). The harness's Node comes
+ * first on PATH so `node --test` means the same Node everywhere.
+ */
+export function testEnv(home: string): NodeJS.ProcessEnv {
+  const basePath = process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin";
+  return {
+    PATH: `${path.dirname(process.execPath)}${path.delimiter}${basePath}`,
+    HOME: home,
+    TMPDIR: home,
+    LANG: "C.UTF-8",
+    PYTHONDONTWRITEBYTECODE: "1",
+    NO_COLOR: "1",
+  };
+}
+
+export interface TestRunOutcome {
+  command: string;
+  exitCode: number | null;
+  passed: boolean;
+  durationMs: number;
+  timedOut: boolean;
+}
+
+export async function runTests(
+  fixture: Fixture,
+  workspaceDir: string,
+  opts: { timeoutMs?: number; stdoutFile: string; stderrFile: string; signal?: AbortSignal },
+): Promise<TestRunOutcome> {
+  const home = await mkdtemp(path.join(os.tmpdir(), "cto-harness-tests-home-"));
+  try {
+    await mkdir(path.dirname(opts.stdoutFile), { recursive: true });
+    await mkdir(path.dirname(opts.stderrFile), { recursive: true });
+    const outcome = await runProcessHeld({
+      command: "sh",
+      args: ["-c", fixture.testCommand],
+      cwd: workspaceDir,
+      env: testEnv(home),
+      timeoutMs: opts.timeoutMs ?? fixture.timeouts.testsSec * 1000,
+      stdoutFile: opts.stdoutFile,
+      stderrFile: opts.stderrFile,
+      signal: opts.signal,
+    });
+    if (!outcome.started) {
+      await appendFile(opts.stderrFile, `[cto-harness: test command failed to start: ${outcome.startError}]\n`);
+    }
+    return {
+      command: fixture.testCommand,
+      exitCode: outcome.exitCode,
+      passed: outcome.exitCode === 0 && !outcome.timedOut && !outcome.aborted,
+      durationMs: outcome.durationMs,
+      timedOut: outcome.timedOut,
+    };
+  } finally {
+    await rm(home, { recursive: true, force: true });
+  }
+}
+
+/** Runs the fixture's reference solution (as `sh` script) in the workspace root. */
+export async function applyReferenceSolution(fixture: Fixture, workspaceDir: string): Promise<void> {
+  const tmp = await mkdtemp(path.join(os.tmpdir(), "cto-harness-solve-"));
+  try {
+    const script = path.join(tmp, "solve.sh");
+    await writeFile(script, await solutionScript(fixture));
+    const outcome = await runProcessHeld({
+      command: "sh",
+      args: [script],
+      cwd: workspaceDir,
+      env: testEnv(tmp),
+      timeoutMs: Math.max(60, fixture.timeouts.testsSec) * 1000,
+      stdoutFile: path.join(tmp, "stdout.log"),
+      stderrFile: path.join(tmp, "stderr.log"),
+    });
+    if (outcome.exitCode !== 0) {
+      const why = outcome.timedOut ? "timed out" : outcome.startError ?? `exit code ${outcome.exitCode}`;
+      throw new Error(
+        `reference solution of fixture ${fixture.id} failed (${why}): ${outcome.stderr.lastLines.join("\n") || "(no stderr)"}`,
+      );
+    }
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+}
