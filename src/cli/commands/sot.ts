@@ -1,13 +1,37 @@
+// `cto-harness sot check FILE --runs DIR [--json]` and `cto-harness sot evidence RUN_DIR`:
+// the planning-document gate (docs/sot.md).
 import type { Command } from "commander";
+import { EXIT } from "../exit-codes.ts";
+import { renderCheckText, sotCheck, sotEvidence } from "../../sot/run-check.ts";
 
-// Placeholder: replaced by the module that owns this command.
 export function register(program: Command): void {
-  program
-    .command("sot")
-    .description("(not built yet)")
-    .allowUnknownOption()
-    .action(() => {
-      process.stderr.write("cto-harness sot: not built yet\n");
-      process.exitCode = 3;
+  const sot = program.command("sot").description("planning-document gate: a work item is only proven by matching, verified run evidence");
+
+  sot
+    .command("check")
+    .description("judge every acceptance line of a planning record against the verified run bundles under --runs")
+    .argument("<file>", "planning record (markdown: `## <ID> - <title>` items with Status: and Acceptance:)")
+    .requiredOption("--runs <dir>", "directory searched recursively for run bundles (report.json)")
+    .option("--json", "print the result as one JSON document on stdout")
+    .action(async (file: string, o: { runs: string; json?: boolean }) => {
+      const result = await sotCheck(file, o.runs, { env: process.env });
+      if (o.json) process.stdout.write(JSON.stringify(result, null, 2) + "\n");
+      else process.stderr.write(renderCheckText(result));
+      process.exitCode = result.ok ? EXIT.pass : EXIT.fail;
+    });
+
+  sot
+    .command("evidence")
+    .description("print a dated evidence section for one verified run, in the planning record's style")
+    .argument("<run_dir>", "run directory (holding report.json and manifest.json)")
+    .option("--title <title>", "section title (default: from the run's backend)")
+    .action(async (runDir: string, o: { title?: string }) => {
+      const r = await sotEvidence(runDir, { env: process.env, title: o.title });
+      if (!r.ok) {
+        process.stderr.write(`cto-harness sot evidence: ${runDir} does not verify; no evidence section printed:\n${r.problems.map((p) => `  - ${p}\n`).join("")}`);
+        process.exitCode = EXIT.fail;
+        return;
+      }
+      process.stdout.write(r.text);
     });
 }

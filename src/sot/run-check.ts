@@ -1,0 +1,114 @@
+// `sot check` and `sot evidence` as functions (the CLI and tests call these).
+import { readFile, stat } from "node:fs/promises";
+import { homedir } from "node:os";
+import { resolve } from "node:path";
+import { loadProviderSpecs, secretValuesInEnv } from "../config/providers.ts";
+import { listFiles } from "../evidence/files.ts";
+import { UsageError } from "../cli/exit-codes.ts";
+import { parseSot, SotFormatError } from "./parse.ts";
+import { scanRecordText } from "./leaks.ts";
+import { loadEvidence, defaultVerify, type VerifyFn } from "./bundles.ts";
+import { checkRecord, type SotCheckResult } from "./check.ts";
+import { renderEvidenceSection, stripHomePaths } from "./evidence.ts";
+
+export interface SotCheckOptions {
+  env: NodeJS.ProcessEnv;
+  verify?: VerifyFn;
+  cwd?: string;
+}
+
+export async function sotCheck(file: string, runsDir: string, opts: SotCheckOptions): Promise<SotCheckResult> {
+  const cwd = opts.cwd ?? process.cwd();
+  let text: string;
+  try {
+    text = await readFile(resolve(cwd, file), "utf8");
+  } catch (error) {
+    throw new UsageError(`cannot read planning record ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  let record;
+  try {
+    record = parseSot(text);
+  } catch (error) {
+    if (error instanceof SotFormatError) throw new UsageError(`${file} is not in the expected form: ${error.message}`);
+    throw error;
+  }
+  const runsAbs = resolve(cwd, runsDir);
+  try {
+    if (!(await stat(runsAbs)).isDirectory()) throw new Error("not a directory");
+  } catch {
+    throw new UsageError(`--runs ${runsDir}: not a directory; expected a directory holding run bundles (report.json + manifest.json)`);
+  }
+  const secrets = secretValuesInEnv(opts.env, cwd);
+  const providerOfVariable: Record<string, string> = {};
+  for (const spec of Object.values(loadProviderSpecs(cwd))) if (spec.urlVar) providerOfVariable[spec.urlVar] = spec.name;
+  const { runs, rejected } = await loadEvidence(runsAbs, {
+    secrets,
+    verify: opts.verify,
+    display: (d) => {
+      const rel = d.slice(runsAbs.length).replace(/^\/+/, "");
+      return rel ? `${runsDir.replace(/\/+$/, "")}/${rel}` : runsDir;
+    },
+  });
+  return checkRecord({
+    record,
+    recordPath: file,
+    runsDir,
+    runs,
+    rejected,
+    recordLeaks: scanRecordText(text, secrets),
+    secretsScanned: secrets.length,
+    providerOfVariable,
+  });
+}
+
+const MARK = { proven: "✓", unproven: "✗", manual: "?" } as const;
+
+export function renderCheckText(r: SotCheckResult): string {
+  const out: string[] = [];
+  out.push(`sot check ${r.record} against ${r.runs_dir}: ${r.bundles.verified} verified bundle(s) (${r.bundles.real} real, ${r.bundles.simulated} simulated), ${r.bundles.rejected.length} rejected`);
+  for (const rej of r.bundles.rejected) out.push(`  rejected ${rej.dir}: ${rej.problems.slice(0, 3).join("; ")}`);
+  for (const it of r.items) {
+    out.push("");
+    out.push(`${it.id} - ${it.title} [status: ${it.status}] — ${it.counts.proven} proven, ${it.counts.unproven} unproven, ${it.counts.manual} manual`);
+    for (const l of it.lines) {
+      const tail =
+        l.verdict === "proven" ? `proven by ${l.runs.join(", ")}${l.note ? ` (${l.note})` : ""}` : l.verdict === "unproven" ? `unproven: ${l.why}` : "manual: cannot be checked mechanically";
+      out.push(`  ${MARK[l.verdict]} line ${l.line}: ${l.text}`);
+      out.push(`      ${tail}`);
+    }
+    for (const o of it.over_claims) out.push(`  OVER-CLAIM: ${o}`);
+    if (it.ready_to_promote) out.push("  READY TO PROMOTE: every checkable acceptance line is proven");
+  }
+  out.push("");
+  if (r.secrets_scanned === 0) out.push("record leak scan: no endpoint values in this environment to scan for");
+  for (const l of r.record_leaks) out.push(`LEAK: line ${l.line} of ${r.record} contains an endpoint value (${l.form}); remove it from the record`);
+  out.push(
+    r.ok
+      ? "ok: no over-claim, no endpoint value in the record"
+      : `NOT OK: ${r.over_claims.length} over-claim(s), ${r.record_leaks.length} endpoint-value finding(s) in the record`,
+  );
+  return out.join("\n") + "\n";
+}
+
+/** The evidence section for one run; refuses bundles that fail verification. */
+export async function sotEvidence(
+  runDir: string,
+  opts: { env: NodeJS.ProcessEnv; verify?: VerifyFn; title?: string; cwd?: string },
+): Promise<{ ok: true; text: string } | { ok: false; problems: string[] }> {
+  const cwd = opts.cwd ?? process.cwd();
+  const abs = resolve(cwd, runDir);
+  try {
+    await stat(resolve(abs, "report.json"));
+  } catch {
+    throw new UsageError(`${runDir}: no report.json; expected a run directory written by cto-harness`);
+  }
+  const secrets = secretValuesInEnv(opts.env, cwd);
+  const verify = opts.verify ?? (await defaultVerify());
+  const v = await verify(abs, { secrets });
+  if (!v.ok || !v.report) return { ok: false, problems: v.problems };
+  let text = renderEvidenceSection({ report: v.report, runDir, files: await listFiles(abs), title: opts.title });
+  text = stripHomePaths(text, homedir(), runDir);
+  // Belt and braces: the section is built from verified, leak-scanned fields, but never print a secret.
+  if (scanRecordText(text, secrets).length > 0) return { ok: false, problems: ["the evidence text would contain an endpoint value; refusing to print it"] };
+  return { ok: true, text };
+}
