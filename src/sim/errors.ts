@@ -1,0 +1,183 @@
+// Error replies as each server really sends them. The probe's parser must accept all four
+// body families: nested `{"error":{...}}`, flat `{"object":"error",...}`, the bare string
+// `{"error":"Unauthorized"}`, and plain text.
+import type { FlavourProfile } from "./flavours.ts";
+
+export interface ErrorReply {
+  status: number;
+  contentType: string;
+  body: string;
+}
+
+export type ErrorKind =
+  | { kind: "model-not-found"; model: string }
+  | { kind: "unauthorized" }
+  | { kind: "bad-request"; message: string }
+  | { kind: "context-overflow"; promptTokens: number; maxTokens: number }
+  | { kind: "server-error"; message: string }
+  | { kind: "overloaded" }
+  | { kind: "loading" }
+  | { kind: "route-not-found"; method: string; path: string };
+
+const JSON_TYPE = "application/json";
+
+/** vLLM's pydantic `ErrorResponse` type names, by status. */
+function vllmType(status: number): string {
+  switch (status) {
+    case 400:
+      return "BadRequestError";
+    case 404:
+      return "NotFoundError";
+    case 503:
+      return "ServiceUnavailableError";
+    default:
+      return "InternalServerError";
+  }
+}
+
+function llamacppType(status: number): string {
+  switch (status) {
+    case 400:
+      return "invalid_request_error";
+    case 401:
+      return "authentication_error";
+    case 404:
+      return "not_found_error";
+    case 503:
+      return "unavailable_error";
+    default:
+      return "server_error";
+  }
+}
+
+/** Body for a status + message in the flavour's own error family. */
+function shaped(profile: FlavourProfile, status: number, message: string, extra: Record<string, unknown> = {}): ErrorReply {
+  let body: unknown;
+  switch (profile.errorStyle) {
+    case "vllm-nested":
+      // vLLM ≥0.10.1
+      body = { error: { message, type: vllmType(status), param: null, code: status } };
+      break;
+    case "vllm-flat":
+    case "sglang":
+      // vLLM before 0.10.1, and SGLang
+      body = { object: "error", message, type: vllmType(status), param: null, code: status };
+      break;
+    case "llamacpp":
+      body = { error: { code: status, message, type: llamacppType(status), ...extra } };
+      break;
+    case "ollama":
+      // Ollama's OpenAI middleware re-wraps every native error the same way: type api_error, nulls.
+      body = { error: { message, type: "api_error", param: null, code: null } };
+      break;
+    case "lmstudio":
+      body = { error: { message, type: status >= 500 ? "server_error" : "invalid_request_error", param: null, code: null } };
+      break;
+  }
+  return { status, contentType: JSON_TYPE, body: JSON.stringify(body) };
+}
+
+function json(status: number, body: unknown): ErrorReply {
+  return { status, contentType: JSON_TYPE, body: JSON.stringify(body) };
+}
+
+export function errorReply(profile: FlavourProfile, error: ErrorKind): ErrorReply {
+  switch (error.kind) {
+    case "model-not-found":
+      switch (profile.errorStyle) {
+        case "vllm-nested":
+        case "vllm-flat":
+          return shaped(profile, 404, `The model \`${error.model}\` does not exist.`);
+        case "sglang":
+          return shaped(profile, 404, `The model '${error.model}' does not exist.`);
+        case "llamacpp":
+          return shaped(profile, 404, `model '${error.model}' not found`);
+        case "ollama":
+          return shaped(profile, 404, `model '${error.model}' not found`);
+        case "lmstudio":
+          return json(404, {
+            error: {
+              message: `Model "${error.model}" not found. Please specify a valid model.`,
+              type: "invalid_request_error",
+              param: "model",
+              code: "model_not_found",
+            },
+          });
+      }
+      break;
+    case "unauthorized":
+      switch (profile.errorStyle) {
+        case "vllm-nested":
+        case "vllm-flat":
+        case "sglang":
+          // A bare string, not an object: FastAPI middleware answers before the OpenAI layer.
+          return json(401, { error: "Unauthorized" });
+        case "llamacpp":
+          return shaped(profile, 401, "Invalid API Key");
+        case "ollama":
+          // Ollama has no key check of its own; this is what sits in front of it (native shape).
+          return json(401, { error: "unauthorized" });
+        case "lmstudio":
+          return json(401, {
+            error: { message: "Invalid API key provided.", type: "invalid_request_error", param: null, code: "invalid_api_key" },
+          });
+      }
+      break;
+    case "bad-request":
+      return shaped(profile, 400, error.message);
+    case "context-overflow": {
+      const requested = error.promptTokens + error.maxTokens;
+      const n = profile.maxModelLen;
+      switch (profile.kind) {
+        case "vllm":
+          return shaped(
+            profile,
+            400,
+            `This model's maximum context length is ${n} tokens. However, you requested ${requested} tokens ` +
+              `(${error.promptTokens} in the messages, ${error.maxTokens} in the completion). ` +
+              "Please reduce the length of the messages or completion.",
+          );
+        case "sglang":
+          return shaped(profile, 400, `The input (${error.promptTokens} tokens) is longer than the model's context length (${n} tokens).`);
+        case "llamacpp":
+          return shaped(profile, 400, "the request exceeds the available context size, try increasing it", {
+            type: "exceed_context_size_error",
+            n_prompt_tokens: error.promptTokens,
+            n_ctx: n,
+          });
+        case "ollama":
+          return shaped(profile, 400, `the request exceeds the available context size (${n} tokens)`);
+        case "lmstudio":
+          // LM Studio answers this one with a bare string.
+          return json(400, {
+            error:
+              `Trying to keep the first ${error.promptTokens} tokens when context the overflows. However, the model is loaded ` +
+              `with context length of only ${n} tokens, which is not enough. Try to load the model with a larger context length, ` +
+              "or provide a shorter input",
+          });
+      }
+      break;
+    }
+    case "server-error":
+      return shaped(profile, 500, error.message);
+    case "overloaded":
+      if (profile.kind === "ollama") return shaped(profile, 503, "server busy, please try again.  maximum pending requests exceeded");
+      return shaped(profile, 503, "server busy: too many pending requests, please retry later");
+    case "loading":
+      return shaped(profile, 503, "Loading model");
+    case "route-not-found":
+      switch (profile.kind) {
+        case "vllm":
+        case "sglang":
+          return json(404, { detail: "Not Found" }); // FastAPI
+        case "llamacpp":
+          return shaped(profile, 404, "File Not Found");
+        case "ollama":
+          return { status: 404, contentType: "text/plain", body: "404 page not found" }; // Go's default mux
+        case "lmstudio":
+          // LM Studio answers unknown routes with 200 and an error string.
+          return json(200, { error: `Unexpected endpoint or method. (${error.method} ${error.path})` });
+      }
+  }
+  throw new Error(`unhandled error kind ${(error as { kind: string }).kind} for ${profile.flavour}`);
+}

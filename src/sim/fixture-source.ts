@@ -1,0 +1,37 @@
+// Where the `solve` scenario gets its fix: the configured fixture, or the built-in fixture
+// whose instruction the agent was given. Results are cached per simulator.
+import type { Fixture } from "../fixtures/types.ts";
+import { listBuiltinFixtures } from "../fixtures/load.ts";
+import { solutionFiles, solutionScript } from "../fixtures/solution.ts";
+import type { SolveSource } from "./scenarios.ts";
+import { matchFixture } from "./solve.ts";
+
+export function fixtureSolveSource(configured: Fixture | undefined): SolveSource {
+  let builtins: Promise<Fixture[]> | null = null;
+  const scripts = new Map<string, Promise<string>>();
+  const files = new Map<string, ReturnType<typeof solutionFiles>>();
+  return {
+    async fixtureFor(view) {
+      if (configured !== undefined) return configured;
+      // A broken built-in set must not take the simulator down: it then just has nothing to solve.
+      builtins ??= listBuiltinFixtures().catch(() => []);
+      return matchFixture(view.messages, await builtins);
+    },
+    script(fixture) {
+      let script = scripts.get(fixture.dir);
+      if (script === undefined) {
+        script = solutionScript(fixture);
+        scripts.set(fixture.dir, script);
+      }
+      return script;
+    },
+    files(fixture) {
+      let found = files.get(fixture.dir);
+      if (found === undefined) {
+        found = solutionFiles(fixture);
+        files.set(fixture.dir, found);
+      }
+      return found;
+    },
+  };
+}

@@ -1,0 +1,269 @@
+// Turns an Answer into the exact JSON (non-stream) or SSE event list (stream) a given
+// server sends. Pure: no sockets, no clocks beyond the values passed in.
+import { randomBytes } from "node:crypto";
+import type { Answer } from "./answer.ts";
+import { completionTokens, tokenize } from "./answer.ts";
+import type { FlavourProfile } from "./flavours.ts";
+import { errorReply } from "./errors.ts";
+
+export interface RenderMeta {
+  id: string;
+  created: number;
+  /** The `model` field echoed back (the requested name, as the real servers do). */
+  model: string;
+  promptTokens: number;
+  includeUsage: boolean;
+  /** One id per tool call of the answer. */
+  toolCallIds: string[];
+}
+
+/** One SSE event. `cost` is how many generated tokens it stands for (used for pacing). */
+export type StreamEvent =
+  | { kind: "data"; payload: Record<string, unknown>; cost: number }
+  | { kind: "comment"; text: string }
+  | { kind: "done" };
+
+function hex(bytes: number): string {
+  return randomBytes(bytes).toString("hex");
+}
+
+function alnum(length: number): string {
+  const alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+  const bytes = randomBytes(length);
+  let out = "";
+  for (const byte of bytes) out += alphabet[byte % alphabet.length];
+  return out;
+}
+
+/** Completion id in the server's own style. */
+export function completionId(profile: FlavourProfile): string {
+  switch (profile.kind) {
+    case "vllm":
+      return `chatcmpl-${hex(16)}`;
+    case "llamacpp":
+      return `chatcmpl-${alnum(32)}`;
+    case "ollama":
+      return `chatcmpl-${100 + (randomBytes(2).readUInt16BE() % 900)}`;
+    case "sglang":
+      return hex(16);
+    case "lmstudio":
+      return `chatcmpl-${alnum(26).toLowerCase()}`;
+  }
+}
+
+/** Tool-call id in the server's own style. */
+export function toolCallId(profile: FlavourProfile): string {
+  switch (profile.kind) {
+    case "vllm":
+      return `chatcmpl-tool-${hex(16)}`;
+    case "llamacpp":
+      return alnum(32);
+    case "ollama":
+      return `call_${alnum(8).toLowerCase()}`;
+    case "sglang":
+      return `call_${hex(12)}`;
+    case "lmstudio":
+      return String(100000000 + (randomBytes(4).readUInt32BE() % 900000000));
+  }
+}
+
+export function usageOf(profile: FlavourProfile, answer: Answer, promptTokens: number): Record<string, unknown> {
+  const counted = completionTokens(answer);
+  const usage: Record<string, unknown> = {
+    prompt_tokens: promptTokens,
+    total_tokens: promptTokens + counted.total,
+    completion_tokens: counted.total,
+  };
+  if (profile.usageReasoning === "completion_tokens_details") {
+    usage.prompt_tokens_details = null;
+    usage.completion_tokens_details = { reasoning_tokens: counted.reasoning };
+  } else if (profile.usageReasoning === "top-level") {
+    usage.prompt_tokens_details = null;
+    usage.reasoning_tokens = counted.reasoning;
+  }
+  return usage;
+}
+
+function llamacppTimings(answer: Answer, promptTokens: number): Record<string, number> {
+  const predicted = completionTokens(answer).total;
+  return {
+    prompt_n: promptTokens,
+    prompt_ms: promptTokens * 0.5,
+    prompt_per_token_ms: 0.5,
+    prompt_per_second: 2000,
+    predicted_n: predicted,
+    predicted_ms: predicted * 25,
+    predicted_per_token_ms: 25,
+    predicted_per_second: 40,
+  };
+}
+
+// ---------------------------------------------------------------------------------------
+// Non-stream
+
+export function renderCompletion(profile: FlavourProfile, answer: Answer, meta: RenderMeta): Record<string, unknown> {
+  const message: Record<string, unknown> = { role: "assistant" };
+  message.content = answer.content !== "" ? answer.content : profile.emptyContent;
+  for (const field of profile.reasoningFields) {
+    if (answer.reasoning !== "") message[field] = answer.reasoning;
+    else if (profile.reasoningNullWhenEmpty) message[field] = null;
+  }
+  if (answer.toolCalls.length > 0) {
+    message.tool_calls = answer.toolCalls.map((call, index) => ({
+      id: meta.toolCallIds[index],
+      ...(profile.kind === "ollama" ? { index } : {}),
+      type: "function",
+      function: { name: call.name, arguments: call.arguments },
+    }));
+  } else if (answer.emptyToolCallList === true || profile.noToolCalls === "empty-list") {
+    message.tool_calls = [];
+  } else if (profile.noToolCalls === "null") {
+    message.tool_calls = null;
+  }
+
+  const choice: Record<string, unknown> = { index: 0, message };
+  if (profile.kind === "vllm" || profile.kind === "sglang" || profile.kind === "lmstudio") choice.logprobs = null;
+  choice.finish_reason = answer.finishReason;
+  if (profile.kind === "vllm") choice.stop_reason = null;
+  if (profile.kind === "sglang") choice.matched_stop = answer.finishReason === "length" ? null : 151645;
+
+  const body: Record<string, unknown> = {
+    id: meta.id,
+    object: "chat.completion",
+    created: meta.created,
+    model: meta.model,
+    choices: [choice],
+    usage: usageOf(profile, answer, meta.promptTokens),
+  };
+  if (profile.systemFingerprint !== null) body.system_fingerprint = profile.systemFingerprint;
+  if (profile.kind === "vllm") body.prompt_logprobs = null;
+  if (profile.kind === "llamacpp") body.timings = llamacppTimings(answer, meta.promptTokens);
+  return body;
+}
+
+// ---------------------------------------------------------------------------------------
+// Stream
+
+/** SGLang serialises every delta field, null when unset. */
+function sglangDelta(fields: Record<string, unknown>): Record<string, unknown> {
+  return { role: null, content: null, reasoning_content: null, tool_calls: null, ...fields };
+}
+
+export function renderStream(profile: FlavourProfile, answer: Answer, meta: RenderMeta): StreamEvent[] {
+  const chunk = (delta: Record<string, unknown>, finishReason: string | null = null): Record<string, unknown> => {
+    const choice: Record<string, unknown> = { index: 0, delta };
+    if (profile.kind === "vllm" || profile.kind === "sglang" || profile.kind === "lmstudio") choice.logprobs = null;
+    choice.finish_reason = finishReason;
+    if (finishReason !== null && profile.kind === "vllm") choice.stop_reason = null;
+    if (profile.kind === "sglang") choice.matched_stop = finishReason === "stop" ? 151645 : null;
+    const body: Record<string, unknown> = {
+      id: meta.id,
+      object: "chat.completion.chunk",
+      created: meta.created,
+      model: meta.model,
+    };
+    if (profile.systemFingerprint !== null) body.system_fingerprint = profile.systemFingerprint;
+    body.choices = [choice];
+    return body;
+  };
+
+  // Token deltas, each one generated token (or a whole tool call for Ollama).
+  const deltas: { delta: Record<string, unknown>; cost: number }[] = [];
+  for (const piece of tokenize(answer.reasoning)) {
+    const delta: Record<string, unknown> = {};
+    if (profile.kind === "ollama") delta.content = "";
+    for (const field of profile.reasoningFields) delta[field] = piece;
+    deltas.push({ delta: profile.kind === "sglang" ? sglangDelta(delta) : delta, cost: 1 });
+  }
+  for (const piece of tokenize(answer.content)) {
+    deltas.push({ delta: profile.kind === "sglang" ? sglangDelta({ content: piece }) : { content: piece }, cost: 1 });
+  }
+  answer.toolCalls.forEach((call, index) => {
+    const id = meta.toolCallIds[index];
+    if (profile.wholeToolCallDelta) {
+      deltas.push({
+        delta: { content: "", tool_calls: [{ id, index, type: "function", function: { name: call.name, arguments: call.arguments } }] },
+        cost: Math.max(1, tokenize(call.arguments).length),
+      });
+      return;
+    }
+    // Name first (vLLM omits `arguments` there; llama.cpp/SGLang/LM Studio send ""), then pieces.
+    const head =
+      profile.kind === "vllm"
+        ? { id, type: "function", index, function: { name: call.name } }
+        : { index, id, type: "function", function: { name: call.name, arguments: "" } };
+    deltas.push({ delta: profile.kind === "sglang" ? sglangDelta({ tool_calls: [head] }) : { tool_calls: [head] }, cost: 1 });
+    for (const piece of tokenize(call.arguments)) {
+      const part = { tool_calls: [{ index, function: { arguments: piece } }] };
+      deltas.push({ delta: profile.kind === "sglang" ? sglangDelta(part) : part, cost: 1 });
+    }
+  });
+
+  const events: StreamEvent[] = [];
+  // Opening chunk: the role. Ollama folds it into the first token's delta and never repeats it.
+  if (profile.roleOnlyOnFirstChunk) {
+    const first = deltas.shift() ?? { delta: { content: "" }, cost: 0 };
+    events.push({ kind: "data", payload: chunk({ role: "assistant", ...first.delta }), cost: first.cost });
+  } else {
+    const opening =
+      profile.kind === "llamacpp"
+        ? { role: "assistant", content: null }
+        : profile.kind === "sglang"
+          ? sglangDelta({ role: "assistant", content: "" })
+          : { role: "assistant", content: "" };
+    events.push({ kind: "data", payload: chunk(opening), cost: 0 });
+  }
+
+  if (profile.finishOnOwnChunk) {
+    for (const { delta, cost } of deltas) events.push({ kind: "data", payload: chunk(delta), cost });
+    events.push({ kind: "data", payload: chunk({}, answer.finishReason), cost: 0 });
+  } else {
+    // vLLM / LM Studio: the finish reason rides on the last generated token's chunk.
+    const last = deltas.pop() ?? { delta: { content: "" }, cost: 0 };
+    for (const { delta, cost } of deltas) events.push({ kind: "data", payload: chunk(delta), cost });
+    events.push({ kind: "data", payload: chunk(last.delta, answer.finishReason), cost: last.cost });
+  }
+
+  if (meta.includeUsage) {
+    const usageChunk: Record<string, unknown> = {
+      id: meta.id,
+      object: "chat.completion.chunk",
+      created: meta.created,
+      model: meta.model,
+      choices: [],
+      usage: usageOf(profile, answer, meta.promptTokens),
+    };
+    if (profile.systemFingerprint !== null) usageChunk.system_fingerprint = profile.systemFingerprint;
+    if (profile.kind === "llamacpp") usageChunk.timings = llamacppTimings(answer, meta.promptTokens);
+    events.push({ kind: "data", payload: usageChunk, cost: 0 });
+  }
+  events.push({ kind: "done" });
+
+  // llama.cpp: occasional SSE comment lines between events; clients must skip them.
+  if (profile.sseComments) {
+    const withComments: StreamEvent[] = [];
+    events.forEach((event, i) => {
+      withComments.push(event);
+      if (event.kind === "data" && (i === 0 || i % 16 === 0)) withComments.push({ kind: "comment", text: "ping" });
+    });
+    return withComments;
+  }
+  return events;
+}
+
+/** The `data:` payload a server sends when generation fails after the stream began (E6). */
+export function streamErrorPayload(profile: FlavourProfile, message: string): Record<string, unknown> {
+  const body = JSON.parse(errorReply(profile, { kind: "server-error", message }).body) as Record<string, unknown>;
+  return "error" in body ? body : { error: body };
+}
+
+export function formatEvent(event: StreamEvent): string {
+  switch (event.kind) {
+    case "data":
+      return `data: ${JSON.stringify(event.payload)}\n\n`;
+    case "comment":
+      return `: ${event.text}\n\n`;
+    case "done":
+      return "data: [DONE]\n\n";
+  }
+}
