@@ -93,8 +93,7 @@ export async function scanRunDir(dir: string, secrets: string[], opts: ScanOptio
   if (needles.length === 0) return { files: 0, findings: [], bytes: 0, gitObjects: 0, errors: [] };
   const rootStat = await lstat(dir);
   if (!rootStat.isDirectory()) throw new Error(`not a directory: ${dir}`);
-  const fileFindings = new Map<string, Set<Finding["in"]>>();
-  await walk(ctx, dir, fileFindings);
+  await walk(ctx, dir);
   for (const gitDir of ctx.gitDirs) await scanGitObjects(ctx, gitDir);
   const result: ScanResult = {
     files: ctx.files,
@@ -116,7 +115,7 @@ function looksLikeGitDir(names: Set<string>): boolean {
   return names.has("HEAD") && names.has("objects") && names.has("refs");
 }
 
-async function walk(ctx: Ctx, dir: string, fileFindings: Map<string, Set<Finding["in"]>>): Promise<void> {
+async function walk(ctx: Ctx, dir: string): Promise<void> {
   let entries;
   try {
     entries = await readdir(dir, { withFileTypes: true });
@@ -138,7 +137,7 @@ async function walk(ctx: Ctx, dir: string, fileFindings: Map<string, Set<Finding
         /* vanished */
       }
     } else if (entry.isDirectory()) {
-      await walk(ctx, path, fileFindings);
+      await walk(ctx, path);
     } else if (entry.isFile()) {
       await scanFile(ctx, path, rel);
     }
@@ -194,7 +193,7 @@ async function scanFile(ctx: Ctx, path: string, rel: string): Promise<void> {
 async function scanGzip(ctx: Ctx, path: string, rel: string): Promise<void> {
   const sm = new StreamMatcher(ctx.matcher, (idx) => ctx.findings.add({ file: rel, form: ctx.needles[idx]!.form, in: "gzip" }));
   try {
-    const source = createReadStream(path, { flags: constants.O_RDONLY | constants.O_NOFOLLOW });
+    const source = (await open(path, constants.O_RDONLY | constants.O_NOFOLLOW)).createReadStream();
     const gunzip = createGunzip();
     source.pipe(gunzip);
     source.on("error", (e) => gunzip.destroy(e));
@@ -320,12 +319,12 @@ async function redactFindings(ctx: Ctx, findings: Finding[]): Promise<Redaction[
         continue;
       }
       if (wheres.has("file")) {
-        await rewriteFile(path, (src, dst) => pipeline(src, redactTransform(ctx.matcher), dst));
+        await rewriteFile(path, [redactTransform(ctx.matcher)]);
         out.push({ file: rel, action: "redacted" });
       }
       if (wheres.has("gzip")) {
         try {
-          await rewriteFile(path, (src, dst) => pipeline(src, createGunzip(), redactTransform(ctx.matcher), createGzip(), dst));
+          await rewriteFile(path, [createGunzip(), redactTransform(ctx.matcher), createGzip()]);
           out.push({ file: rel, action: "gzip-rewritten", detail: "decompressed, redacted, recompressed" });
         } catch {
           await unlink(path);
@@ -341,14 +340,16 @@ async function redactFindings(ctx: Ctx, findings: Finding[]): Promise<Redaction[
   return out;
 }
 
-async function rewriteFile(
-  path: string,
-  run: (src: NodeJS.ReadableStream, dst: NodeJS.WritableStream) => Promise<void>,
-): Promise<void> {
+// Variadic pipeline() has no overload for a list built at run time.
+const pipe = pipeline as unknown as (...streams: unknown[]) => Promise<void>;
+
+/** Streams `path` through `stages` into a temp file beside it, then renames it over the original. */
+async function rewriteFile(path: string, stages: unknown[]): Promise<void> {
   const st = await stat(path);
   const tmp = join(path, "..", `.${basename(path)}.redacting-${process.pid}`);
   try {
-    await run(createReadStream(path, { flags: constants.O_RDONLY | constants.O_NOFOLLOW }), createWriteStream(tmp, { mode: st.mode & 0o777 }));
+    const src = (await open(path, constants.O_RDONLY | constants.O_NOFOLLOW)).createReadStream();
+    await pipe(src, ...stages, createWriteStream(tmp, { mode: st.mode & 0o777 }));
     await rename(tmp, path);
   } catch (e) {
     await rm(tmp, { force: true });
