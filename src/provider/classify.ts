@@ -354,6 +354,14 @@ function classifyAnswer(ev: ResponseEvidence, ctx: ClassifyContext): Classificat
   // A stream cut without finish_reason whose usage shows the whole budget spent was truncated too.
   const truncated = finish === "length" || (finish === null && ev.completionTokens !== null && ev.completionTokens >= ctx.budget);
 
+  if (ev.probe === "text" && ev.toolCalls > 0) {
+    // No tools were offered, yet a structured call came back: odd for the model, but the
+    // server's parsing works, which is what the text probe checks.
+    return result(hasReasoning ? "OK_REASONING" : "OK_PLAIN", ["The model answered the plain question with a tool call although no tools were offered."]);
+  }
+  if (ev.probe === "text" && !hasContent && finish === "tool_calls") {
+    return result("TOOL_FINISH_MISMATCH", ["finish_reason was `tool_calls` but no tool call and no content came back.", ...toolParserAdvice(ctx.serverKind, "mismatch")]);
+  }
   if (ev.probe === "tools") {
     if (ev.toolCalls > 0) {
       const advice: string[] = [];
