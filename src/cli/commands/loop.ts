@@ -1,13 +1,135 @@
+// `cto-harness loop`: fixtures × engines × attempts with pass@k, concurrency, resume,
+// JUnit and a markdown summary (docs/loop.md).
 import type { Command } from "commander";
+import { runOnce } from "../../run/lifecycle.ts";
+import { verifyBundle } from "../../evidence/verify.ts";
+import { builtinFixtureIds, loadFixture, FixtureError } from "../../fixtures/load.ts";
+import { ConfigError } from "../../config/providers.ts";
+import { AdmissionFileError } from "../../config/admission.ts";
+import { EXIT, UsageError } from "../exit-codes.ts";
+import { abortOnSignals } from "../run-signals.ts";
+import { addRunOptions, defaultRunsDir, parseEngine, positiveInt } from "../run-options.ts";
+import { runLoop, readLoopFile, LoopConfigMismatch } from "../../loop/loop.ts";
+import type { LoopConfig } from "../../loop/config.ts";
+import { createProgress } from "../../loop/progress.ts";
+import { renderMarkdown } from "../../loop/render.ts";
 
-// Placeholder: replaced by the module that owns this command.
-export function register(program: Command): void {
-  program
-    .command("loop")
-    .description("(not built yet)")
-    .allowUnknownOption()
-    .action(() => {
-      process.stderr.write("cto-harness loop: not built yet\n");
-      process.exitCode = 3;
+interface LoopCliOptions {
+  fixtures: string;
+  engines: string;
+  attempts: number;
+  concurrency: number;
+  modelConcurrency: number;
+  provider: string;
+  model: string;
+  runsDir?: string;
+  loopDir?: string;
+  resume?: string;
+  junit?: string;
+  agentTimeout?: number;
+  isolation: "bwrap" | "none";
+  budget: number;
+  simFlavour?: string;
+  simScenario?: string;
+  json?: boolean;
+}
+
+const list = (s: string): string[] =>
+  s
+    .split(",")
+    .map((x) => x.trim())
+    .filter(Boolean);
+
+async function resolveFixtures(spec: string): Promise<string[]> {
+  const wanted = spec.trim() === "all" ? await builtinFixtureIds() : list(spec);
+  if (wanted.length === 0) throw new UsageError("--fixtures: no fixtures given; pass ids or directories separated by commas, or 'all'");
+  for (const f of wanted) await loadFixture(f); // unknown ids are usage errors now, not 100 failed runs later
+  return [...new Set(wanted)];
+}
+
+export async function loopFromCli(o: LoopCliOptions, explicit: (key: string) => boolean): Promise<number> {
+  const engines = [...new Set(list(o.engines).map(parseEngine))];
+  if (engines.length === 0) throw new UsageError("--engines: no engines given");
+  let config: LoopConfig = {
+    fixtures: [],
+    engines,
+    attempts: o.attempts,
+    provider: o.provider,
+    model: o.model,
+    isolation: o.isolation,
+    budget: o.budget,
+    agent_timeout_sec: o.agentTimeout ?? null,
+  };
+  if (o.resume) {
+    // Values not given on this command line come from the loop being resumed; given ones must match it.
+    const stored = await readLoopFile(o.resume).catch((e) => {
+      throw e instanceof LoopConfigMismatch ? new UsageError(e.message) : e;
     });
+    const s = stored.config;
+    config = {
+      fixtures: explicit("fixtures") ? await resolveFixtures(o.fixtures) : s.fixtures,
+      engines: explicit("engines") ? engines : s.engines,
+      attempts: explicit("attempts") ? o.attempts : s.attempts,
+      provider: explicit("provider") ? o.provider : s.provider,
+      model: explicit("model") ? o.model : s.model,
+      isolation: explicit("isolation") ? o.isolation : s.isolation,
+      budget: explicit("budget") ? o.budget : s.budget,
+      agent_timeout_sec: explicit("agentTimeout") ? (o.agentTimeout ?? null) : s.agent_timeout_sec,
+    };
+  } else {
+    config.fixtures = await resolveFixtures(o.fixtures);
+  }
+
+  const signals = abortOnSignals();
+  const total = config.fixtures.length * config.engines.length * config.attempts;
+  const progress = createProgress(total, process.stderr);
+  try {
+    const { summary, loopDir } = await runLoop(
+      {
+        config,
+        settings: { concurrency: o.concurrency, model_concurrency: o.modelConcurrency },
+        runsDir: o.runsDir ?? defaultRunsDir(process.env),
+        loopDir: o.loopDir,
+        resumeDir: o.resume,
+        env: process.env,
+        signal: signals.signal,
+        progress,
+        junitFile: o.junit,
+        sim: { flavour: o.simFlavour, scenario: o.simScenario },
+      },
+      { runOnce, verifyBundle },
+    );
+    process.stderr.write("\n" + renderMarkdown(summary));
+    process.stderr.write(`\nloop directory: ${loopDir}\n`);
+    if (o.json) process.stdout.write(JSON.stringify(summary, null, 2) + "\n");
+    return summary.exit_code;
+  } catch (e) {
+    if (e instanceof LoopConfigMismatch || e instanceof FixtureError || e instanceof ConfigError || e instanceof AdmissionFileError) {
+      throw new UsageError(e.message);
+    }
+    throw e;
+  } finally {
+    signals.dispose();
+  }
+}
+
+export function register(program: Command): void {
+  const cmd = addRunOptions(
+    program
+      .command("loop")
+      .description("many runs: fixtures × engines × attempts, pass@k, concurrency, resume; exit code is the worst run's")
+      .option("--fixtures <ids>", "comma-separated fixture ids or directories, or 'all'", "all")
+      .option("--engines <engines>", "comma-separated engines", "builtin")
+      .option("--attempts <k>", "attempts per fixture and engine", positiveInt("--attempts"), 1)
+      .option("--concurrency <n>", "runs at once", positiveInt("--concurrency"), 1)
+      .option("--model-concurrency <m>", "model requests in flight at once, across all runs (local servers saturate)", positiveInt("--model-concurrency"), 4)
+      .option("--loop-dir <dir>", "exact loop directory to create (default <runs-dir>/loop-<ts>-<pid>)")
+      .option("--resume <dir>", "continue a loop directory: reruns only attempts without a valid report; the configuration must match")
+      .option("--junit <file>", "also write JUnit XML (one testcase per attempt)"),
+  );
+  cmd.action(async (o: LoopCliOptions) => {
+    if (o.resume && o.loopDir) throw new UsageError("--resume and --loop-dir exclude each other");
+    process.exitCode = await loopFromCli(o, (key) => cmd.getOptionValueSource(key) === "cli");
+  });
+  void EXIT;
 }

@@ -1,0 +1,269 @@
+// Running a loop: fixtures × engines × attempts, each attempt an independent run directory
+// (runOnce with a fixed runId) inside one loop directory holding loop.json and summary.json.
+// Runs proceed N at a time; model requests are limited separately per endpoint (ModelSlots).
+// An abort (Ctrl-C) stops every in-flight run through RunOptions.signal — each ends
+// `error`/`interrupted` with a complete report — starts nothing new, and still writes the summary.
+import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import type { Report } from "../evidence/report.ts";
+import type { RunOptions } from "../run/options.ts";
+import type { EngineName } from "../engines/types.ts";
+import { writeJsonAtomic } from "../evidence/files.ts";
+import { HARNESS_VERSION } from "../version.ts";
+import { secretValuesInEnv } from "../config/providers.ts";
+import { LOOP_SCHEMA, configHash, differingKeys, type LoopConfig, type LoopSettings } from "./config.ts";
+import { decideResume, planAttempts, rerunIndex, type ExistingRun, type PlannedAttempt } from "./plan.ts";
+import { summarise, type AttemptRecord, type LoopSummary } from "./summary.ts";
+import { renderJunit, renderMarkdown } from "./render.ts";
+import { Semaphore, type ModelSlots } from "./semaphore.ts";
+import type { ProgressSink } from "./progress.ts";
+
+export type RunOnceFn = (opts: RunOptions) => Promise<{ report: Report; runDir: string }>;
+export type VerifyFn = (runDir: string, opts?: { secrets?: string[] }) => Promise<{ ok: boolean; problems: string[]; report: Report | null }>;
+
+export interface LoopFile {
+  schema: typeof LOOP_SCHEMA;
+  harness_version: string;
+  created_at: string;
+  config: LoopConfig;
+  config_hash: string;
+  settings: LoopSettings;
+  resumed_at?: string[];
+}
+
+export interface LoopOptions {
+  config: LoopConfig;
+  settings: LoopSettings;
+  /** Where a new loop directory is created (`<runsDir>/loop-<ts>-<pid>/`). */
+  runsDir: string;
+  /** Exact loop directory to create (overrides the generated name). */
+  loopDir?: string;
+  /** Continue this existing loop directory. */
+  resumeDir?: string;
+  env: NodeJS.ProcessEnv;
+  signal?: AbortSignal;
+  progress?: ProgressSink;
+  /** Also write JUnit XML here. */
+  junitFile?: string;
+  sim?: RunOptions["sim"];
+  /** Shared model-request limiter; created from settings.model_concurrency when absent. */
+  modelSlots?: ModelSlots;
+}
+
+export interface LoopDeps {
+  runOnce: RunOnceFn;
+  verifyBundle: VerifyFn;
+}
+
+/** A resume whose configuration does not match: the caller exits 64 naming the keys. */
+export class LoopConfigMismatch extends Error {
+  readonly keys: string[];
+  constructor(keys: string[], message: string) {
+    super(message);
+    this.keys = keys;
+  }
+}
+
+function stamp(d: Date): string {
+  return d.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+}
+
+async function createLoopDir(runsDir: string, at: Date): Promise<string> {
+  await mkdir(runsDir, { recursive: true });
+  const base = `loop-${stamp(at)}-${process.pid}`;
+  for (let n = 0; n < 1000; n++) {
+    const dir = join(runsDir, n === 0 ? base : `${base}-${n}`);
+    try {
+      await mkdir(dir);
+      return dir;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+    }
+  }
+  throw new Error(`cannot create a loop directory under ${runsDir}`);
+}
+
+/** Reads a loop directory's loop.json, checking its recorded hash still matches its config. */
+export async function readLoopFile(dir: string): Promise<LoopFile> {
+  let parsed: LoopFile;
+  try {
+    parsed = JSON.parse(await readFile(join(dir, "loop.json"), "utf8")) as LoopFile;
+  } catch (e) {
+    throw new LoopConfigMismatch([], `${dir}/loop.json is missing or unreadable (${(e as Error).message}); expected a directory created by 'cto-harness loop'`);
+  }
+  if (parsed.schema !== LOOP_SCHEMA || !parsed.config) {
+    throw new LoopConfigMismatch([], `${dir}/loop.json is not a ${LOOP_SCHEMA} document`);
+  }
+  if (configHash(parsed.config) !== parsed.config_hash) {
+    throw new LoopConfigMismatch(["config_hash"], `${dir}/loop.json was edited: its config no longer matches its config_hash`);
+  }
+  return parsed;
+}
+
+/** Refuses a resume whose configuration differs from the stored one, naming the keys. */
+export function assertSameConfig(stored: LoopFile, config: LoopConfig): void {
+  if (configHash(config) === stored.config_hash) return;
+  const keys = differingKeys(stored.config, config);
+  const show = (v: unknown) => JSON.stringify(v);
+  const detail = keys
+    .map((k) => `${k}: loop has ${show((stored.config as unknown as Record<string, unknown>)[k])}, now ${show((config as unknown as Record<string, unknown>)[k])}`)
+    .join("; ");
+  throw new LoopConfigMismatch(keys, `cannot resume: configuration differs from the loop's (${detail}); run without --resume for a new loop, or pass the loop's own values`);
+}
+
+async function existingRuns(loopDir: string, verify: VerifyFn, secrets: string[]): Promise<ExistingRun[]> {
+  const out: ExistingRun[] = [];
+  for (const e of await readdir(loopDir, { withFileTypes: true })) {
+    if (!e.isDirectory()) continue;
+    const dir = join(loopDir, e.name);
+    try {
+      const v = await verify(dir, { secrets });
+      out.push({
+        runId: e.name,
+        valid: v.ok && v.report !== null,
+        status: v.report?.status ?? null,
+        failureReason: v.report?.failure_reason ?? null,
+        problems: v.problems,
+      });
+    } catch (err) {
+      out.push({ runId: e.name, valid: false, status: null, failureReason: null, problems: [(err as Error).message] });
+    }
+  }
+  return out;
+}
+
+export async function runLoop(opts: LoopOptions, deps: LoopDeps): Promise<{ summary: LoopSummary; loopDir: string }> {
+  const startedAt = new Date();
+  const hash = configHash(opts.config);
+  const plan = planAttempts(opts.config.fixtures, opts.config.engines, opts.config.attempts);
+  let loopDir: string;
+  let previous: ExistingRun[] = [];
+
+  if (opts.resumeDir) {
+    loopDir = opts.resumeDir;
+    const stored = await readLoopFile(loopDir);
+    assertSameConfig(stored, opts.config);
+    previous = await existingRuns(loopDir, deps.verifyBundle, secretValuesInEnv(opts.env));
+    await writeJsonAtomic(join(loopDir, "loop.json"), {
+      ...stored,
+      resumed_at: [...(stored.resumed_at ?? []), startedAt.toISOString()],
+    } satisfies LoopFile);
+  } else {
+    if (opts.loopDir) {
+      loopDir = opts.loopDir;
+      await mkdir(loopDir, { recursive: true });
+    } else loopDir = await createLoopDir(opts.runsDir, startedAt);
+    const file: LoopFile = {
+      schema: LOOP_SCHEMA,
+      harness_version: HARNESS_VERSION,
+      created_at: startedAt.toISOString(),
+      config: opts.config,
+      config_hash: hash,
+      settings: opts.settings,
+    };
+    await writeJsonAtomic(join(loopDir, "loop.json"), file);
+  }
+
+  // One record per planned attempt; resumed ones are filled in from the earlier runs.
+  const records: AttemptRecord[] = [];
+  const todo: { rec: AttemptRecord; p: PlannedAttempt; runId: string }[] = [];
+  for (const p of plan) {
+    const rec: AttemptRecord = {
+      fixture: p.fixture,
+      engine: p.engine,
+      attempt: p.attempt,
+      run_id: null,
+      status: "not_run",
+      failure_reason: null,
+      duration_ms: null,
+      resumed: false,
+      superseded: [],
+    };
+    records.push(rec);
+    const d = decideResume(p.baseId, previous);
+    if (d.action === "keep") {
+      const prev = previous.find((e) => e.runId === d.runId)!;
+      rec.run_id = d.runId;
+      rec.status = prev.status ?? "error";
+      rec.failure_reason = prev.failureReason;
+      rec.resumed = true;
+      // Earlier, untrusted directories of this attempt stay on disk and stay noted.
+      rec.superseded = previous
+        .filter((e) => e.runId !== d.runId && rerunIndex(p.baseId, e.runId) !== null)
+        .map((e) => ({ run_id: e.runId, reason: e.valid ? (e.failureReason === "interrupted" ? "interrupted" : "superseded") : `invalid bundle: ${e.problems.slice(0, 2).join("; ")}` }));
+    } else {
+      rec.superseded = d.superseded;
+      todo.push({ rec, p, runId: d.runId });
+    }
+  }
+
+  const modelSlots = opts.modelSlots ?? new Semaphore(Math.max(1, opts.settings.model_concurrency));
+  const writeSummary = async (interrupted: boolean): Promise<LoopSummary> => {
+    const summary = summarise({
+      loopDir,
+      config: opts.config,
+      configHash: hash,
+      settings: opts.settings,
+      startedAt: startedAt.toISOString(),
+      finishedAt: new Date().toISOString(),
+      interrupted,
+      attempts: records,
+    });
+    await writeJsonAtomic(join(loopDir, "summary.json"), summary);
+    return summary;
+  };
+
+  let next = 0;
+  let summaryWrite: Promise<unknown> = Promise.resolve();
+  const worker = async (): Promise<void> => {
+    while (next < todo.length) {
+      if (opts.signal?.aborted) return;
+      const item = todo[next++]!;
+      const label = `${item.p.fixture} × ${item.p.engine} #${item.p.attempt}`;
+      opts.progress?.started(label);
+      const t0 = Date.now();
+      const runOpts: RunOptions = {
+        fixture: item.p.fixture,
+        engine: item.p.engine as EngineName,
+        provider: opts.config.provider,
+        model: opts.config.model,
+        runsDir: loopDir,
+        runId: item.runId,
+        isolation: opts.config.isolation,
+        budget: opts.config.budget,
+        env: opts.env,
+        signal: opts.signal,
+        sim: opts.sim,
+        agentTimeoutSec: opts.config.agent_timeout_sec ?? undefined,
+      };
+      // Not yet a RunOptions field: the lifecycle/proxy take a slot per upstream request when they support it.
+      Object.assign(runOpts, { modelSlots, modelConcurrency: opts.settings.model_concurrency });
+      try {
+        const { report, runDir } = await deps.runOnce(runOpts);
+        item.rec.run_id = runDir.split("/").pop() ?? item.runId;
+        item.rec.status = report.status;
+        item.rec.failure_reason = report.failure_reason;
+      } catch (error) {
+        // runOnce promises a report on every path; if it throws anyway the attempt is a harness error.
+        item.rec.run_id = existsSync(join(loopDir, item.runId)) ? item.runId : null;
+        item.rec.status = "error";
+        item.rec.failure_reason = "harness error";
+        await writeFile(join(loopDir, `${item.runId}.harness-error.txt`), `${(error as Error).stack ?? String(error)}\n`).catch(() => {});
+      }
+      item.rec.duration_ms = Date.now() - t0;
+      opts.progress?.finished(label, item.rec.status, item.rec.failure_reason, item.rec.run_id ? join(loopDir, item.rec.run_id) : null);
+      // Keep summary.json current so a crash of the loop itself still leaves a summary.
+      summaryWrite = summaryWrite.then(() => writeSummary(Boolean(opts.signal?.aborted))).catch(() => {});
+    }
+  };
+  const n = Math.max(1, Math.min(opts.settings.concurrency, todo.length || 1));
+  await Promise.all(Array.from({ length: n }, worker));
+  await summaryWrite;
+  opts.progress?.close();
+
+  const summary = await writeSummary(Boolean(opts.signal?.aborted));
+  await writeFile(join(loopDir, "summary.md"), renderMarkdown(summary));
+  if (opts.junitFile) await writeFile(opts.junitFile, renderJunit(summary));
+  return { summary, loopDir };
+}
