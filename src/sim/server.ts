@@ -79,6 +79,14 @@ async function readBody(req: http.IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString("utf8");
 }
 
+/** Writes `text`, waits until everything written so far has left, then drops the connection (stream-cut). */
+async function flushThenCut(res: http.ServerResponse, text: string): Promise<void> {
+  await new Promise<void>((resolve) => res.write(text, () => resolve()));
+  // Give the kernel a moment to deliver what was written before the reset.
+  await sleep(20);
+  res.destroy();
+}
+
 /** Which routes a server guards with its API key. */
 export function requiresAuth(profile: FlavourProfile, path: string): boolean {
   switch (profile.kind) {
@@ -198,8 +206,7 @@ export async function startSimulator(opts: SimOptions = {}): Promise<SimServer> 
       const body = JSON.stringify(renderCompletion(profile, answer, meta));
       if (delivery === "cut") {
         head(res, record, 200, { "content-type": "application/json", "content-length": String(Buffer.byteLength(body)) });
-        res.write(body.slice(0, Math.floor(body.length / 2)));
-        res.destroy();
+        await flushThenCut(res, body.slice(0, Math.floor(body.length / 2)));
         return;
       }
       head(res, record, 200, { "content-type": "application/json", "content-length": String(Buffer.byteLength(body)) });
@@ -221,7 +228,7 @@ export async function startSimulator(opts: SimOptions = {}): Promise<SimServer> 
       if (event.kind === "data") sent += 1;
     }
     if (delivery === "cut") {
-      res.destroy();
+      await flushThenCut(res, "");
       return;
     }
     if (delivery === "error-mid-stream") {
