@@ -57,7 +57,7 @@ const EXIT_OF: Record<AttemptStatus, number> = { pass: EXIT.pass, fail: EXIT.fai
 
 /** Worst exit code of the attempts: error 3 > blocked 2 > fail 1 > pass 0. Not-run attempts count as errors. */
 export function loopExitCode(attempts: { status: AttemptStatus }[]): number {
-  return attempts.reduce((worst, a) => Math.max(worst, EXIT_OF[a.status]), EXIT.pass);
+  return attempts.reduce<number>((worst, a) => Math.max(worst, EXIT_OF[a.status]), EXIT.pass);
 }
 
 export function summarise(input: {
