@@ -490,7 +490,7 @@ export function combineClassifications(
   if (tools && SEVERITY[tools.verdict] > SEVERITY[text.verdict]) overall = { ...tools, source: "tools" };
   const advice = [...overall.advice];
   const other = overall.source === "text" ? tools : text;
-  if (other && other.verdict !== "allow" && other.classification !== overall.classification) {
+  if (other) {
     for (const line of other.advice) if (!advice.includes(line)) advice.push(line);
   }
   if (overall.verdict === "allow" && ctx.modelServed === false) {
