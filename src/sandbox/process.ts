@@ -1,8 +1,20 @@
 // Runs one child process (an agent, a test command) with a wall-clock timeout, output
-// streamed to capped log files, and the whole process group killed on timeout.
-// Owned by the sandbox module: bubblewrap isolation plugs in here.
+// streamed to capped log files, and — on timeout, abort or exit — every process of the
+// run killed, including grandchildren that left the process group with setsid.
+// Optionally inside bubblewrap (`isolation`), where the PID namespace does the same job.
+//
+// How the tree is found outside bwrap (see docs/isolation.md):
+//  - the child leads its own process group (detached), so a group kill reaches the usual case;
+//  - /proc/<pid>/task/*/children is walked every 100 ms from the child, remembering every
+//    descendant ever seen (with its start time, so a reused pid is never hit);
+//  - every process of the run carries CTO_HARNESS_RUN_TOKEN=<random> in its environment,
+//    and /proc/*/environ is searched for it at kill time (catches what polling missed,
+//    as long as the process kept its inherited environment).
+// A timeout resolves without waiting for pipes a surviving grandchild may hold open.
 import { spawn } from "node:child_process";
-import { createWriteStream, type WriteStream } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { createWriteStream, readFileSync, readdirSync, type WriteStream } from "node:fs";
+import { buildBwrapArgs, bwrapPath, checkSandbox, detectHostLayout, resolveSandboxSpec, type SandboxSpec } from "./bwrap.ts";
 
 export interface ProcessSpec {
   command: string;
@@ -22,6 +34,10 @@ export interface ProcessSpec {
   /** Called with each complete stdout line (before capping), e.g. to parse an event stream. */
   onStdoutLine?: (line: string) => void;
   signal?: AbortSignal;
+  /** Run inside bubblewrap. If the sandbox cannot start, nothing is run (fail closed). */
+  isolation?: SandboxSpec;
+  /** Called with the child's pid right after spawn (e.g. to start a /proc sampler). */
+  onSpawn?: (pid: number) => void;
 }
 
 export interface StreamSummary {
@@ -43,20 +59,31 @@ export interface ProcessOutcome {
   pid?: number;
   stdout: StreamSummary;
   stderr: StreamSummary;
+  /** Set (and nothing run) when `isolation` was asked for and bubblewrap cannot start. */
+  sandboxUnavailable?: { reason: string; advice: string };
+  /** Processes of the run still alive after the child ended that had to be killed. */
+  strayProcessesKilled?: number;
 }
 
 export const DEFAULT_CAP_BYTES = 8 * 1024 * 1024;
+/** Environment variable carrying the per-run marker that identifies the run's processes. */
+export const RUN_TOKEN_VAR = "CTO_HARNESS_RUN_TOKEN";
 const KEEP_LINES = 5;
+const MAX_LINE_BYTES = 1 << 20;
+const KEEP_LINE_CHARS = 2000;
+const POLL_MS = 100;
 
 class CappedLog {
   readonly summary: StreamSummary = { bytes: 0, truncated: false, firstLines: [], lastLines: [] };
   #out: WriteStream;
   #written = 0;
   #cap: number;
-  #partial = "";
+  #partial: Buffer[] = [];
+  #partialBytes = 0;
   #onLine?: (line: string) => void;
   constructor(path: string, cap: number, onLine?: (line: string) => void) {
     this.#out = createWriteStream(path);
+    this.#out.on("error", () => {}); // a full disk must not crash the harness; the summary still counts
     this.#cap = cap;
     this.#onLine = onLine;
   }
@@ -71,24 +98,42 @@ class CappedLog {
     } else {
       this.summary.truncated = true;
     }
-    this.#lines(chunk.toString("utf8"));
+    this.#lines(chunk);
   }
-  #lines(text: string): void {
-    const pieces = (this.#partial + text).split("\n");
-    this.#partial = pieces.pop() ?? "";
-    // A line without a newline for over 1 MiB is kept short: we only need its head.
-    if (this.#partial.length > 1 << 20) this.#partial = this.#partial.slice(0, 1 << 20);
-    for (const line of pieces) this.#line(line);
+  // Splits on bytes (not decoded text) so memory stays flat whatever the output: an
+  // over-long line keeps only its first MAX_LINE_BYTES.
+  #lines(chunk: Buffer): void {
+    let start = 0;
+    for (;;) {
+      const nl = chunk.indexOf(10, start);
+      if (nl === -1) {
+        this.#append(chunk.subarray(start));
+        return;
+      }
+      this.#append(chunk.subarray(start, nl));
+      this.#flushLine();
+      start = nl + 1;
+    }
   }
-  #line(line: string): void {
-    if (this.summary.firstLines.length < KEEP_LINES) this.summary.firstLines.push(line.slice(0, 2000));
-    this.summary.lastLines.push(line.slice(0, 2000));
+  #append(piece: Buffer): void {
+    const room = MAX_LINE_BYTES - this.#partialBytes;
+    if (room <= 0 || piece.length === 0) return;
+    const kept = piece.length > room ? piece.subarray(0, room) : piece;
+    this.#partial.push(Buffer.from(kept)); // copy: the chunk itself is not retained
+    this.#partialBytes += kept.length;
+  }
+  #flushLine(): void {
+    const line = this.#partial.length === 1 ? this.#partial[0]!.toString("utf8") : Buffer.concat(this.#partial).toString("utf8");
+    this.#partial = [];
+    this.#partialBytes = 0;
+    const short = line.length > KEEP_LINE_CHARS ? line.slice(0, KEEP_LINE_CHARS) : line;
+    if (this.summary.firstLines.length < KEEP_LINES) this.summary.firstLines.push(short);
+    this.summary.lastLines.push(short);
     if (this.summary.lastLines.length > KEEP_LINES) this.summary.lastLines.shift();
     this.#onLine?.(line);
   }
   async close(): Promise<void> {
-    if (this.#partial) this.#line(this.#partial);
-    this.#partial = "";
+    if (this.#partialBytes > 0) this.#flushLine();
     if (this.summary.truncated) {
       this.#out.write(`\n[cto-harness: output cut at ${this.#cap} bytes; ${this.summary.bytes} bytes were produced]\n`);
     }
@@ -105,34 +150,189 @@ export function killGroup(pid: number, sig: NodeJS.Signals): void {
   }
 }
 
+/** Start time (clock ticks since boot) of a process, or null if it is gone. Distinguishes a reused pid. */
+export function procStartTime(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
+    // Field 2 (comm) may contain spaces and parentheses: count fields after the last ')'.
+    const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return rest[19] ?? null; // field 22 overall
+  } catch {
+    return null;
+  }
+}
+
+function childrenOf(pid: number): number[] {
+  const out: number[] = [];
+  let tasks: string[];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of tasks) {
+    try {
+      const text = readFileSync(`/proc/${pid}/task/${tid}/children`, "latin1").trim();
+      if (text) for (const c of text.split(" ")) out.push(Number(c));
+    } catch {
+      /* thread gone */
+    }
+  }
+  return out;
+}
+
+/** Pids whose environment holds `NAME=value` (other users' processes are unreadable and skipped). */
+export function pidsWithEnv(name: string, value: string): number[] {
+  const needle = Buffer.from(`${name}=${value}`);
+  const out: number[] = [];
+  let entries: string[];
+  try {
+    entries = readdirSync("/proc");
+  } catch {
+    return out;
+  }
+  for (const e of entries) {
+    const c = e.charCodeAt(0);
+    if (c < 48 || c > 57) continue;
+    const pid = Number(e);
+    if (pid === process.pid) continue;
+    try {
+      const env = readFileSync(`/proc/${pid}/environ`);
+      if (env.indexOf(needle) !== -1) out.push(pid);
+    } catch {
+      /* gone or not ours */
+    }
+  }
+  return out;
+}
+
+/** Every process of one run: descendants seen by polling plus those carrying the run token. */
+class RunProcesses {
+  #root: number;
+  #token: string;
+  #known = new Map<number, string>(); // pid -> start time
+  #timer: NodeJS.Timeout;
+  constructor(root: number, token: string) {
+    this.#root = root;
+    this.#token = token;
+    this.poll();
+    this.#timer = setInterval(() => this.poll(), POLL_MS);
+    this.#timer.unref();
+  }
+  /** Walks the tree from the root and from every still-living process seen before (their children stay reachable after reparenting). */
+  poll(): void {
+    const stack = [this.#root];
+    for (const [pid, start] of this.#known) if (procStartTime(pid) === start) stack.push(pid);
+    const visited = new Set<number>();
+    while (stack.length) {
+      const pid = stack.pop()!;
+      if (visited.has(pid)) continue;
+      visited.add(pid);
+      for (const c of childrenOf(pid)) {
+        if (!this.#known.has(c)) {
+          const st = procStartTime(c);
+          if (st !== null) this.#known.set(c, st);
+        }
+        stack.push(c);
+      }
+    }
+  }
+  /** Signals every living process of the run (never the harness itself); returns how many were signalled. */
+  signalAll(sig: NodeJS.Signals): number {
+    this.poll();
+    for (const pid of pidsWithEnv(RUN_TOKEN_VAR, this.#token)) {
+      if (!this.#known.has(pid)) {
+        const st = procStartTime(pid);
+        if (st !== null) this.#known.set(pid, st);
+      }
+    }
+    let n = 0;
+    for (const [pid, start] of this.#known) {
+      if (pid === process.pid || procStartTime(pid) !== start) continue;
+      try {
+        process.kill(pid, sig);
+        n++;
+      } catch {
+        /* gone */
+      }
+    }
+    return n;
+  }
+  stop(): void {
+    clearInterval(this.#timer);
+  }
+}
+
+function emptySummary(): StreamSummary {
+  return { bytes: 0, truncated: false, firstLines: [], lastLines: [] };
+}
+
 export async function runProcess(spec: ProcessSpec): Promise<ProcessOutcome> {
   const started = Date.now();
+  let command = spec.command;
+  let args = spec.args;
+  if (spec.isolation) {
+    const check = await checkSandbox();
+    const notRun = (reason: string, advice: string): ProcessOutcome => ({
+      started: false,
+      startError: `sandbox unavailable: ${reason}`,
+      exitCode: null,
+      signal: null,
+      timedOut: false,
+      aborted: false,
+      durationMs: Date.now() - started,
+      stdout: emptySummary(),
+      stderr: emptySummary(),
+      sandboxUnavailable: { reason, advice },
+    });
+    if (!check.ok) return notRun(check.reason, check.advice);
+    try {
+      const resolved = await resolveSandboxSpec({ ...spec.isolation, cwd: spec.isolation.cwd ?? spec.cwd });
+      args = buildBwrapArgs(resolved, spec.command, spec.args, { layout: detectHostLayout() });
+      command = bwrapPath();
+    } catch (e) {
+      return notRun((e as Error).message, "Fix the sandbox specification (protected paths, binds); the agent was not started.");
+    }
+  }
   const cap = spec.capBytes ?? DEFAULT_CAP_BYTES;
   const out = new CappedLog(spec.stdoutFile, cap, spec.onStdoutLine);
   const err = new CappedLog(spec.stderrFile, cap);
-  const child = spawn(spec.command, spec.args, {
+  const token = randomBytes(16).toString("hex");
+  const child = spawn(command, args, {
     cwd: spec.cwd,
-    env: spec.env,
-    detached: true, // own process group, so the whole tree can be killed at once
+    env: { ...spec.env, [RUN_TOKEN_VAR]: token },
+    detached: true, // own process group, so the usual tree can be killed at once
     stdio: [spec.stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"],
   });
+  const tree = child.pid ? new RunProcesses(child.pid, token) : null;
+  if (child.pid) spec.onSpawn?.(child.pid);
   let timedOut = false;
   let aborted = false;
+  let strays = 0;
+  const graceMs = spec.graceMs ?? 2000;
   const result = await new Promise<{ code: number | null; signal: string | null; error?: string }>((resolve) => {
     let settled = false;
+    let stopping = false;
+    const timers: NodeJS.Timeout[] = [];
     const settle = (v: { code: number | null; signal: string | null; error?: string }) => {
       if (settled) return;
       settled = true;
+      for (const t of timers) clearTimeout(t);
       resolve(v);
     };
     const stop = () => {
-      if (!child.pid) return;
+      if (!child.pid || stopping) return;
+      stopping = true;
       killGroup(child.pid, "SIGTERM");
-      setTimeout(() => {
-        killGroup(child.pid!, "SIGKILL");
-        // Resolve without waiting for pipes a surviving grandchild may hold open.
-        setTimeout(() => settle({ code: null, signal: "SIGKILL" }), 200).unref();
-      }, spec.graceMs ?? 2000).unref();
+      tree?.signalAll("SIGTERM");
+      timers.push(
+        setTimeout(() => {
+          killGroup(child.pid!, "SIGKILL");
+          tree?.signalAll("SIGKILL");
+          // Resolve without waiting for pipes a surviving grandchild may hold open.
+          timers.push(setTimeout(() => settle({ code: child.exitCode, signal: child.signalCode ?? "SIGKILL" }), 200));
+        }, graceMs),
+      );
     };
     const timer = setTimeout(() => {
       timedOut = true;
@@ -146,12 +346,15 @@ export async function runProcess(spec: ProcessSpec): Promise<ProcessOutcome> {
     if (spec.signal?.aborted) onAbort();
     child.stdout!.on("data", (c: Buffer) => out.write(c));
     child.stderr!.on("data", (c: Buffer) => err.write(c));
+    child.stdout!.on("error", () => {});
+    child.stderr!.on("error", () => {});
     if (spec.stdin !== undefined) {
       child.stdin!.on("error", () => {});
       child.stdin!.end(spec.stdin);
     }
     child.on("error", (e) => {
       clearTimeout(timer);
+      spec.signal?.removeEventListener("abort", onAbort);
       settle({ code: null, signal: null, error: e.message });
     });
     // 'exit' (not 'close'): a grandchild holding our pipes must not keep us waiting.
@@ -159,9 +362,19 @@ export async function runProcess(spec: ProcessSpec): Promise<ProcessOutcome> {
       clearTimeout(timer);
       spec.signal?.removeEventListener("abort", onAbort);
       if (child.pid) killGroup(child.pid, "SIGKILL"); // leftovers of the group
-      setTimeout(() => settle({ code, signal }), 50).unref();
+      strays = tree?.signalAll("SIGKILL") ?? 0; // leftovers that left the group
+      // Give the pipes a moment to deliver the last output, but never wait on them.
+      const t = setTimeout(() => settle({ code, signal }), 50);
+      timers.push(t);
+      let closed = 0;
+      const onClose = () => {
+        if (++closed === 2) settle({ code, signal });
+      };
+      child.stdout!.once("close", onClose);
+      child.stderr!.once("close", onClose);
     });
   });
+  tree?.stop();
   child.stdout?.destroy();
   child.stderr?.destroy();
   await out.close();
@@ -177,5 +390,6 @@ export async function runProcess(spec: ProcessSpec): Promise<ProcessOutcome> {
     pid: child.pid,
     stdout: out.summary,
     stderr: err.summary,
+    ...(strays > 0 ? { strayProcessesKilled: strays } : {}),
   };
 }
