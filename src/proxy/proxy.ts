@@ -342,7 +342,7 @@ export async function startRecordingProxy(opts: ProxyOptions): Promise<Recording
         response.on("data", (chunk: Buffer) => {
           if (over) return;
           if (record.ttfb_ms === null) record.ttfb_ms = round(performance.now() - sentAt);
-          armTimer("idle");
+          timer?.refresh(); // cheaper than a new timer per chunk
           tap?.feed(chunk);
           record.bytes += chunk.length;
           if (!res.write(chunk)) response.pause();
