@@ -15,6 +15,8 @@ interface StubOptions {
   model?: string;
   /** Delay between stream chunks. */
   tokenDelayMs?: number;
+  /** Stop sending (but keep the connection open) after this many deltas. */
+  stallAfter?: number;
 }
 
 interface Stub {
@@ -93,8 +95,9 @@ async function startStub(opts: StubOptions = {}): Promise<Stub> {
     const send = (o: unknown) => res.write(`data: ${JSON.stringify(o)}\n\n`);
     send({ object: "chat.completion.chunk", choices: [{ index: 0, delta: { role: "assistant", content: "" }, finish_reason: null }] });
     res.write(": ping\n\n");
-    for (const d of deltas) {
+    for (const [i, d] of deltas.entries()) {
       if (res.destroyed) return;
+      if (opts.stallAfter !== undefined && i >= opts.stallAfter) return; // hang: no more bytes
       send({ object: "chat.completion.chunk", choices: [{ index: 0, delta: d, finish_reason: null }] });
       if (opts.tokenDelayMs) await new Promise((r) => setTimeout(r, opts.tokenDelayMs));
     }
@@ -216,6 +219,27 @@ describe("probeEndpoint over loopback", () => {
       }
     }
     expect(results.map((r) => r.classification)).toEqual(["REASONING_ONLY_TRUNCATED", "OK_REASONING", "ERR_UNREACHABLE", "ERR_UNREACHABLE"]);
+  });
+});
+
+describe("probeEndpoint deadlines", () => {
+  it("a stream that stalls mid-reasoning ends at the timeout as ERR_STREAM with the reasoning seen", async () => {
+    const stub = await startStub({ reasoningTokens: 100, stallAfter: 10 });
+    const result = await probeEndpoint(target(stub.port), { budget: 1024, timeoutMs: 400 });
+    expect(result.classification).toBe("ERR_STREAM");
+    expect(result.text.reasoning_chars).toBeGreaterThan(0);
+    expect(result.advice.join(" ")).toMatch(/still reasoning/);
+    expect(result.timings.verdict_ms!).toBeLessThan(5000);
+  });
+
+  it("the caller's abort signal stops the probe with an AbortError that carries no URL", async () => {
+    const stub = await startStub({ reasoningTokens: 100, stallAfter: 10 });
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 100);
+    const error = await probeEndpoint(target(stub.port, { url: `http://127.0.0.1:${stub.port}/v1?token=canary-tok` }), { signal: controller.signal }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(Error);
+    expect((error as Error).name).toBe("AbortError");
+    expect(String((error as Error).message)).not.toContain("canary-tok");
   });
 });
 
