@@ -221,6 +221,8 @@ export function buildBwrapArgs(
     if (b.kind === "--tmpfs") a.push("--tmpfs", b.path);
     else a.push(b.kind, b.path, b.path);
   }
+  // Everything not bound read-write (the root's own tmpfs, e.g. /etc or mount points) becomes read-only.
+  a.push("--remount-ro", "/");
   a.push("--chdir", norm(spec.cwd ?? spec.workspace), "--", command2, ...args2);
   return a;
 }

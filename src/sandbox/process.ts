@@ -13,7 +13,7 @@
 // A timeout resolves without waiting for pipes a surviving grandchild may hold open.
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { createWriteStream, readFileSync, readdirSync, type WriteStream } from "node:fs";
+import { createWriteStream, readFileSync, readdirSync, writeFileSync, type WriteStream } from "node:fs";
 import { buildBwrapArgs, bwrapPath, checkSandbox, detectHostLayout, resolveSandboxSpec, type SandboxSpec } from "./bwrap.ts";
 
 export interface ProcessSpec {
@@ -273,18 +273,23 @@ export async function runProcess(spec: ProcessSpec): Promise<ProcessOutcome> {
   let args = spec.args;
   if (spec.isolation) {
     const check = await checkSandbox();
-    const notRun = (reason: string, advice: string): ProcessOutcome => ({
-      started: false,
-      startError: `sandbox unavailable: ${reason}`,
-      exitCode: null,
-      signal: null,
-      timedOut: false,
-      aborted: false,
-      durationMs: Date.now() - started,
-      stdout: emptySummary(),
-      stderr: emptySummary(),
-      sandboxUnavailable: { reason, advice },
-    });
+    const notRun = (reason: string, advice: string): ProcessOutcome => {
+      // Empty logs, like any run that produced no output, so the bundle's layout does not depend on the cause.
+      writeFileSync(spec.stdoutFile, "");
+      writeFileSync(spec.stderrFile, "");
+      return {
+        started: false,
+        startError: `sandbox unavailable: ${reason}`,
+        exitCode: null,
+        signal: null,
+        timedOut: false,
+        aborted: false,
+        durationMs: Date.now() - started,
+        stdout: emptySummary(),
+        stderr: emptySummary(),
+        sandboxUnavailable: { reason, advice },
+      };
+    };
     if (!check.ok) return notRun(check.reason, check.advice);
     try {
       const resolved = await resolveSandboxSpec({ ...spec.isolation, cwd: spec.isolation.cwd ?? spec.cwd });
