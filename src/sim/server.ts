@@ -220,9 +220,15 @@ export async function startSimulator(opts: SimOptions = {}): Promise<SimServer> 
     const dataCount = events.filter((e) => e.kind === "data").length;
     const stopAfter = delivery === "cut" ? Math.max(2, Math.floor(dataCount / 2)) : delivery === "error-mid-stream" ? Math.max(2, Math.floor(dataCount / 3)) : Infinity;
     let sent = 0;
+    // Paced against the clock (not per-sleep) so timer jitter does not add up over thousands of tokens.
+    const generationStart = performance.now();
+    let generated = 0;
     for (const event of events) {
       if (event.kind === "data" && sent >= stopAfter) break;
-      if (event.kind === "data" && event.cost > 0 && !(await pace(res, event.cost * tokenMs))) return;
+      if (event.kind === "data" && event.cost > 0 && tokenMs > 0) {
+        generated += event.cost;
+        if (!(await pace(res, generationStart + generated * tokenMs - performance.now()))) return;
+      }
       if (res.destroyed || closed) return;
       res.write(formatEvent(event));
       if (event.kind === "data") sent += 1;
