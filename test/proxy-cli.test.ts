@@ -123,6 +123,21 @@ describe("cto-harness proxy (CLI)", () => {
     }
   });
 
+  it("fronts the built-in simulator with --provider sim and prints the exports on stdout", async () => {
+    const proc = start(["proxy", "--provider", "sim"], baseEnv({}));
+    const baseUrl = await waitFor(() => /OPENAI_BASE_URL=(\S+)/.exec(proc.stdout())?.[1], "the base URL line");
+    const token = await waitFor(() => /OPENAI_API_KEY=(\S+)/.exec(proc.stdout())?.[1], "the token line");
+    expect(proc.stdout()).toContain(`OPENAI_MODEL=${MODEL}`);
+    const answer = await post(baseUrl, token, { model: MODEL, messages: [{ role: "user", content: "What is 2+2?" }] });
+    expect(answer.status).toBe(200);
+    expect(JSON.parse(answer.body).choices[0].finish_reason).toBeTruthy();
+    await waitFor(() => proc.stderr().includes(`#1 POST /v1/chat/completions ${MODEL} 200`), "the request line");
+    proc.child.kill("SIGINT");
+    expect(await proc.exited).toBe(0);
+    expect(proc.stderr()).toContain("1 request(s)");
+    expect(proc.stderr()).toContain("no fallback");
+  });
+
   it("exits 2 and names the variable when the provider's URL is not set", async () => {
     const proc = start(["proxy", "--provider", "qwen-local"], baseEnv({}));
     expect(await proc.exited).toBe(2);

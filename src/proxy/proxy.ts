@@ -149,6 +149,7 @@ export async function startRecordingProxy(opts: ProxyOptions): Promise<Recording
       refused: false,
       prompt_tokens: null,
       completion_tokens: null,
+      reasoning_tokens: null,
       latency_ms: 0,
       ttfb_ms: null,
       finish_reason: null,
@@ -368,7 +369,7 @@ export async function startRecordingProxy(opts: ProxyOptions): Promise<Recording
   function applyFacts(record: ModelRequestRecord, facts: ResponseFacts): void {
     record.prompt_tokens = facts.prompt_tokens;
     record.completion_tokens = facts.completion_tokens;
-    if (facts.reasoning_tokens !== null) record.reasoning_tokens = facts.reasoning_tokens;
+    record.reasoning_tokens = facts.reasoning_tokens;
     record.finish_reason = facts.finish_reason;
     record.reasoning_field = facts.reasoning_field;
     if (facts.body_error && record.upstream_error === undefined) record.upstream_error = facts.body_error;

@@ -66,12 +66,13 @@ async function proxyFromCli(o: ProxyCliOptions): Promise<number> {
   let upstreamBaseUrl: SecretValue;
   let upstreamApiKey: SecretValue | undefined;
   if (resolved.spec.kind === "sim") {
-    const { startSimulator } = await import("../../sim/server.ts");
-    const sim = await startSimulator({
-      flavour: o.simFlavour as never,
-      scenario: o.simScenario as never,
-      models: [o.model],
-    });
+    // Loaded only when asked for: the simulator is not needed to proxy a real endpoint.
+    const { startSimulator, FLAVOURS, parseScenario } = await import("../../sim/server.ts");
+    const flavour = FLAVOURS.find((f) => f === o.simFlavour);
+    if (!flavour) throw new UsageError(`unknown --sim-flavour '${o.simFlavour}'; flavours: ${FLAVOURS.join(", ")}`);
+    const scenario = parseScenario(o.simScenario ?? "solve");
+    if (!scenario) throw new UsageError(`unknown --sim-scenario '${o.simScenario}'`);
+    const sim = await startSimulator({ flavour, scenario, models: [o.model] });
     stopSim = () => sim.close();
     upstreamBaseUrl = new SecretValue(sim.baseUrl);
   } else {
