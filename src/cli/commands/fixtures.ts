@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { protectedPathsFromEnv } from "../../config/admission.ts";
 import { checkFixture, type FixtureCheck } from "../../fixtures/check.ts";
-import { FixtureError, SourceNotAdmittedError, listBuiltinFixtures, loadFixture } from "../../fixtures/load.ts";
+import { FixtureError, SourceNotAdmittedError, builtinFixtureIds, listBuiltinFixtures, loadFixture } from "../../fixtures/load.ts";
 import type { Fixture } from "../../fixtures/types.ts";
 import { EXIT, UsageError } from "../exit-codes.ts";
 
@@ -51,22 +51,20 @@ export function register(program: Command): void {
       const protectedPaths = protectedPathsFromEnv(process.env);
       const rows: CheckRow[] = [];
       const targets: { ref: string; fixture: Fixture | null; error?: string }[] = [];
-      if (refs.length === 0) {
-        for (const f of await listBuiltinFixtures()) targets.push({ ref: f.id, fixture: f });
-      } else {
-        for (const ref of refs) {
-          try {
-            targets.push({ ref, fixture: await loadFixture(ref, { protectedPaths }) });
-          } catch (e) {
-            if (e instanceof FixtureError && e.code === "not_found") throw new UsageError(e.message);
-            if (e instanceof SourceNotAdmittedError) {
-              process.stderr.write(`cto-harness fixtures check: ${e.message}\n`);
-              process.exitCode = EXIT.blocked;
-              return;
-            }
-            if (e instanceof FixtureError) targets.push({ ref, fixture: null, error: e.message });
-            else throw e;
+      // Each built-in is loaded on its own, so one malformed fixture is reported, not fatal.
+      const wanted = refs.length > 0 ? refs : await builtinFixtureIds();
+      for (const ref of wanted) {
+        try {
+          targets.push({ ref, fixture: await loadFixture(ref, { protectedPaths }) });
+        } catch (e) {
+          if (e instanceof FixtureError && e.code === "not_found") throw new UsageError(e.message);
+          if (e instanceof SourceNotAdmittedError) {
+            process.stderr.write(`cto-harness fixtures check: ${e.message}\n`);
+            process.exitCode = EXIT.blocked;
+            return;
           }
+          if (e instanceof FixtureError) targets.push({ ref, fixture: null, error: e.message });
+          else throw e;
         }
       }
       // Two fixtures at a time: each check runs two test processes.
