@@ -419,6 +419,28 @@ describe("recording proxy: upstream faults reach the agent as faults", () => {
     expect(proxy.records()[0]).toMatchObject({ status: 504, upstream_error: "timeout" });
   });
 
+  it("cuts a stalled stream after upstreamTimeoutMs of silence, but never a live one that runs longer", async () => {
+    const upstream = await startUpstream((req, res) => {
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      res.write(sse(delta({ content: "a" })));
+      if (req.url?.includes("stall")) return; // then silence
+      let n = 0;
+      const tick = setInterval(() => {
+        res.write(sse(delta({ content: "b" })));
+        if (++n === 6) {
+          clearInterval(tick);
+          res.end(sse("[DONE]"));
+        }
+      }, 80);
+    });
+    const proxy = await startProxy(`http://127.0.0.1:${upstream.port}/v1`, { upstreamTimeoutMs: 250 });
+    const live = await call(proxy, "/v1/chat/completions?live", { body: chat(MODEL, true) });
+    expect(live.complete).toBe(true);
+    const stalled = await call(proxy, "/v1/chat/completions?stall", { body: chat(MODEL, true) });
+    expect(stalled.complete).toBe(false);
+    expect(proxy.records().map((r) => r.upstream_error)).toEqual([undefined, "stream idle timeout"]);
+  });
+
   it("aborts the upstream request when the agent disconnects", async () => {
     let upstreamClosed = false;
     const upstream = await startUpstream((req, res) => {

@@ -375,7 +375,10 @@ export async function startRecordingProxy(opts: ProxyOptions): Promise<Recording
     if (facts.body_error && record.upstream_error === undefined) record.upstream_error = facts.body_error;
   }
 
-  const tcpServer = http.createServer({ noDelay: true }, handler);
+  // Agents keep connections open between turns; a long idle window makes it unlikely that a
+  // client reuses a connection in the instant the proxy closes it (the agent would see a reset).
+  const serverOptions: http.ServerOptions = { noDelay: true, keepAliveTimeout: 65_000, headersTimeout: 70_000 };
+  const tcpServer = http.createServer(serverOptions, handler);
   await listen(tcpServer, (done) => tcpServer.listen(opts.port ?? 0, opts.host ?? "127.0.0.1", done));
   const address = tcpServer.address();
   if (address === null || typeof address === "string") throw new Error("proxy: unexpected listen address");
@@ -383,7 +386,7 @@ export async function startRecordingProxy(opts: ProxyOptions): Promise<Recording
   let socketServer: http.Server | null = null;
   if (opts.unixSocketPath) {
     removeStaleSocket(opts.unixSocketPath);
-    const server = http.createServer({ noDelay: true }, handler);
+    const server = http.createServer(serverOptions, handler);
     try {
       await listen(server, (done) => server.listen(opts.unixSocketPath, done));
     } catch (error) {
