@@ -1,0 +1,116 @@
+// The user's documented shell commands (harness/evals/*.sh) work verbatim from the repo
+// root, refuse clearly without their variables, and never print the endpoint value.
+import { describe, expect, it, beforeAll, afterAll } from "vitest";
+import { mkdtemp, rm, writeFile, chmod, readdir } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { spawnSync } from "node:child_process";
+
+const ROOT = join(import.meta.dirname, "..");
+const CANARY = "http://canary-entry:canary-entry-pass-5512@127.0.0.1:9/v1?token=canaryentrytok77";
+
+let tmp: string;
+let caseBin: string;
+let admission: string;
+beforeAll(async () => {
+  tmp = await mkdtemp(join(tmpdir(), "entrypoints-test-"));
+  caseBin = join(tmp, "case-agent");
+  await writeFile(caseBin, "#!/bin/sh\necho never started\n");
+  await chmod(caseBin, 0o755);
+  admission = join(tmp, "admission.yaml");
+  await writeFile(admission, "admitted:\n  - {provider: qwen-local, model: qwen3.6-35b-a3b}\n");
+});
+afterAll(async () => {
+  await rm(tmp, { recursive: true, force: true });
+});
+
+// Run from the repository root, exactly as the planning record writes the commands.
+const sh = (cmd: string, args: string[], env: NodeJS.ProcessEnv) =>
+  spawnSync(cmd, args, { cwd: ROOT, encoding: "utf8", env: { PATH: process.env.PATH, HOME: tmp, ...env }, timeout: 120_000 });
+
+describe("harness/evals/case-qwen-loop.sh", () => {
+  it("refuses with exit 64 and a clear message when CTO_HARNESS_CASE_BIN is missing, never printing the endpoint", () => {
+    const r = sh("harness/evals/case-qwen-loop.sh", ["--json"], { CTO_HARNESS_CASE_MODEL_ADMISSION_FILE: admission, CTO_HARNESS_CASE_LOCAL_BASE_URL: CANARY });
+    expect(r.status).toBe(64);
+    expect(r.stderr).toMatch(/CTO_HARNESS_CASE_BIN is not set/);
+    expect(r.stdout).toBe("");
+    expect(r.stdout + r.stderr).not.toMatch(/canary/);
+  });
+
+  it("refuses with exit 64 when CTO_HARNESS_CASE_MODEL_ADMISSION_FILE is missing", () => {
+    const r = sh("harness/evals/case-qwen-loop.sh", ["--json"], { CTO_HARNESS_CASE_BIN: caseBin, CTO_HARNESS_CASE_LOCAL_BASE_URL: CANARY });
+    expect(r.status).toBe(64);
+    expect(r.stderr).toMatch(/CTO_HARNESS_CASE_MODEL_ADMISSION_FILE is not set/);
+    expect(r.stdout + r.stderr).not.toMatch(/canary/);
+  });
+
+  it("refuses to change its fixed knobs", () => {
+    const r = sh("harness/evals/case-qwen-loop.sh", ["--json", "--model", "other"], { CTO_HARNESS_CASE_BIN: caseBin, CTO_HARNESS_CASE_MODEL_ADMISSION_FILE: admission });
+    expect(r.status).toBe(64);
+    expect(r.stderr).toMatch(/--model is fixed/);
+  });
+
+  it("with both variables but no endpoint: a blocked run before the Case process, report JSON on stdout, marker written", async () => {
+    const runs = join(tmp, "runs-missing");
+    const r = sh("harness/evals/case-qwen-loop.sh", ["--json", "--runs-dir", runs], {
+      CTO_HARNESS_CASE_BIN: caseBin,
+      CTO_HARNESS_CASE_MODEL_ADMISSION_FILE: admission,
+    });
+    expect(r.stderr).toContain("CTO_HARNESS_CASE_LOCAL_BASE_URL=missing");
+    expect(r.status).toBe(2);
+    const report = JSON.parse(r.stdout);
+    expect(report).toMatchObject({
+      status: "blocked",
+      failure_reason: "provider local config unavailable",
+      case_process_started: false,
+      backend: "case",
+      case_model_provider: "qwen-local",
+      case_model: "qwen3.6-35b-a3b",
+      case_model_admission_status: "admitted",
+    });
+    const [runDir] = await readdir(runs);
+    expect(await readdir(join(runs, runDir!, "backend"))).toContain("provider-local-config-unavailable.txt");
+  });
+
+  it("with an endpoint set (unreachable canary): says only that it is set, never its value, anywhere in output", () => {
+    const runs = join(tmp, "runs-canary");
+    const r = sh("harness/evals/case-qwen-loop.sh", ["--json", "--runs-dir", runs], {
+      CTO_HARNESS_CASE_BIN: caseBin,
+      CTO_HARNESS_CASE_MODEL_ADMISSION_FILE: admission,
+      CTO_HARNESS_CASE_LOCAL_BASE_URL: CANARY,
+    });
+    expect(r.stderr).toContain("CTO_HARNESS_CASE_LOCAL_BASE_URL=set");
+    const out = r.stdout + r.stderr;
+    for (const part of ["canary-entry-pass-5512", "canaryentrytok77", "canary-entry:", "127.0.0.1:9"]) expect(out).not.toContain(part);
+    const report = JSON.parse(r.stdout);
+    expect(report.status).toBe("blocked");
+    expect(report.case_process_started).toBe(false);
+  });
+});
+
+describe("harness/evals/run-case.sh", () => {
+  it("--engine fake runs the fake-noop engine on r1-string-slugify by default and passes other args through", () => {
+    const runs = join(tmp, "runs-fake");
+    const r = sh("harness/evals/run-case.sh", ["--engine", "fake", "--runs-dir", runs, "--isolation", "none", "--json"], {});
+    const report = JSON.parse(r.stdout);
+    expect(report.backend).toBe("fake-noop");
+    expect(report.fixture.id).toBe("r1-string-slugify");
+    expect(report.status).toBe("fail"); // doing nothing must not fix the fixture
+    expect(r.status).toBe(1);
+  });
+
+  it("refuses an unknown or missing --engine with 64", () => {
+    expect(sh("harness/evals/run-case.sh", ["--engine", "pi"], {}).status).toBe(64);
+    const none = sh("harness/evals/run-case.sh", [], {});
+    expect(none.status).toBe(64);
+    expect(none.stderr).toMatch(/--engine is required/);
+  });
+});
+
+describe("harness/evals/health.sh", () => {
+  it("delegates to cto-harness health (help text proves the wiring without running every case)", () => {
+    const r = sh("harness/evals/health.sh", ["--help"], {});
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/Usage: cto-harness health/);
+  });
+});
