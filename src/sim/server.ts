@@ -275,6 +275,19 @@ export async function startSimulator(opts: SimOptions = {}): Promise<SimServer> 
     const path = new URL(req.url ?? "/", "http://sim").pathname;
     const record: SimRequestRecord = { method, path, model: null, stream: false, tools: [], messageCount: 0, status: 0 };
     requests.push(record);
+    try {
+      await route(req, res, method, path, record);
+    } catch (error) {
+      // A bug in the simulator is reported as the flavour's 500, never as a hang.
+      if (!res.headersSent) {
+        sendError(res, record, { kind: "server-error", message: `simulator error: ${error instanceof Error ? error.message : String(error)}` });
+      } else {
+        res.destroy();
+      }
+    }
+  }
+
+  async function route(req: http.IncomingMessage, res: http.ServerResponse, method: string, path: string, record: SimRequestRecord): Promise<void> {
 
     if (apiKey !== undefined && requiresAuth(profile, path) && !bearerMatches(req, apiKey)) {
       req.resume();
@@ -295,17 +308,7 @@ export async function startSimulator(opts: SimOptions = {}): Promise<SimServer> 
     return sendError(res, record, { kind: "route-not-found", method, path });
   }
 
-  const server = http.createServer((req, res) => {
-    handle(req, res).catch((error: unknown) => {
-      // A bug in the simulator is reported as the flavour's 500, never as a hang.
-      if (!res.headersSent) {
-        const record = requests.at(-1)!;
-        sendError(res, record, { kind: "server-error", message: `simulator error: ${error instanceof Error ? error.message : String(error)}` });
-      } else {
-        res.destroy();
-      }
-    });
-  });
+  const server = http.createServer((req, res) => void handle(req, res));
   server.keepAliveTimeout = 5000;
   server.on("connection", (socket: Socket) => {
     sockets.add(socket);
