@@ -2,7 +2,7 @@
 // sandbox> -- true` minus that of a plain `true`, both spawned from Node (target ≤ 50 ms).
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildBwrapArgs, bwrapPath, checkSandbox, detectHostLayout } from "../src/sandbox/bwrap.ts";
 
@@ -48,6 +48,7 @@ export async function bench(): Promise<object> {
       added_median_ms: +added.toFixed(2),
       target_ms: 50,
       meets_target: added <= 50,
+      load_average_1m: loadavg()[0],
     };
   } finally {
     rmSync(ws, { recursive: true, force: true });

@@ -79,6 +79,7 @@ export const caseEngine: Engine = {
     return {
       started: proc.started,
       startError: proc.startError,
+      sandboxUnavailable: proc.sandboxUnavailable,
       exitCode: proc.exitCode,
       timedOut: proc.timedOut,
       durationMs: Date.now() - t0,

@@ -1,9 +1,12 @@
 // Starting an agent process the same way for every engine: allowlisted environment,
-// per-run HOME, the run's proxy as the only model endpoint, isolation, capped logs,
-// wall-clock timeout with a whole-tree kill.
+// per-run HOME, the run's proxy as the only model endpoint, bubblewrap isolation,
+// capped logs, wall-clock timeout with a whole-tree kill.
 import { mkdir } from "node:fs/promises";
 import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { runProcess, type ProcessOutcome } from "../sandbox/process.ts";
+import { agentEnv } from "../sandbox/env.ts";
+import { projectNodeBinds } from "../sandbox/bwrap.ts";
 import type { EngineContext } from "./types.ts";
 
 export interface AgentCommand {
@@ -14,42 +17,54 @@ export interface AgentCommand {
   stdin?: string;
   /** Read-only paths the agent needs inside the sandbox (its install, its runtime). */
   roBinds?: string[];
+  /** Read-write paths besides the workspace and the agent's home. */
+  rwBinds?: string[];
   onStdoutLine?: (line: string) => void;
 }
 
-/** Variables that may pass from the harness's environment to an agent. */
-const PASS_THROUGH = ["LANG", "LC_ALL", "LC_CTYPE", "TERM", "TZ"];
+const PROJECT_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
 export function agentPath(): string {
   // The project's own Node first, so `node` inside the agent is >= 22.
   return [dirname(process.execPath), "/usr/local/bin", "/usr/bin", "/bin"].join(":");
 }
 
+/** The agent's environment: allowlisted harness variables, then ours. */
 export function buildAgentEnv(ctx: EngineContext, home: string, extra: Record<string, string>): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const k of PASS_THROUGH) {
-    const v = ctx.env[k];
-    if (v !== undefined) env[k] = v;
-  }
-  env.PATH = agentPath();
-  env.HOME = home;
-  env.TMPDIR = "/tmp";
-  env.CTO_HARNESS_RUN_ID = ctx.runId;
+  const ours: Record<string, string> = {
+    PATH: agentPath(),
+    HOME: home,
+    TMPDIR: "/tmp",
+    CTO_HARNESS_RUN_ID: ctx.runId,
+  };
   if (ctx.model) {
-    env.OPENAI_BASE_URL = ctx.model.baseUrl;
-    env.OPENAI_API_KEY = ctx.model.token;
-    env.OPENAI_MODEL = ctx.model.model;
+    ours.OPENAI_BASE_URL = ctx.model.baseUrl;
+    ours.OPENAI_API_KEY = ctx.model.token;
+    ours.OPENAI_MODEL = ctx.model.model;
   }
-  return { ...env, ...extra };
+  return agentEnv(ctx.env, { ...ours, ...extra });
 }
 
 export async function spawnAgent(ctx: EngineContext, cmd: AgentCommand): Promise<ProcessOutcome> {
   const home = join(ctx.runDir, "agent-home");
   await mkdir(home, { recursive: true });
   const env = buildAgentEnv(ctx, home, cmd.env);
+  const isolation =
+    ctx.isolation === "bwrap"
+      ? {
+          workspace: ctx.workspace,
+          roBinds: [...(cmd.roBinds ?? []), ...(await projectNodeBinds(PROJECT_ROOT))],
+          rwBinds: [home, ...(cmd.rwBinds ?? [])],
+          proxySocket: ctx.model?.socketPath,
+          proxyPort: ctx.model ? Number(new URL(ctx.model.baseUrl).port) : undefined,
+          protectedPaths: ctx.protectedPaths,
+          homeDir: home,
+        }
+      : undefined;
+  let stopWatching: (() => void) | null = null;
   // Emitted as the process is launched, so it precedes the agent's model_request events.
   ctx.trace.emit("case_process_started", { engine: ctx.engine, isolation: ctx.isolation });
-  return runProcess({
+  const outcome = await runProcess({
     command: cmd.command,
     args: cmd.args,
     cwd: ctx.workspace,
@@ -60,5 +75,11 @@ export async function spawnAgent(ctx: EngineContext, cmd: AgentCommand): Promise
     stdin: cmd.stdin,
     onStdoutLine: cmd.onStdoutLine,
     signal: ctx.signal,
+    isolation,
+    onSpawn: (pid) => {
+      stopWatching = ctx.watchProcess?.(pid) ?? null;
+    },
   });
+  (stopWatching as (() => void) | null)?.();
+  return outcome;
 }

@@ -41,6 +41,8 @@ export interface EngineContext {
   env: NodeJS.ProcessEnv;
   /** Protected paths the sandbox must hide. */
   protectedPaths: string[];
+  /** Watches the agent's process tree (argv/environ sampled for secrets) until the returned stop is called. */
+  watchProcess?: (pid: number) => () => void;
 }
 
 export interface AgentResult {
@@ -65,8 +67,8 @@ export interface EngineOutcome {
   startError?: string;
   result: AgentResult;
   durationMs: number;
-  /** Set when the sandbox could not start. */
-  sandboxUnavailable?: string;
+  /** Set when the sandbox could not start (the agent was not run). */
+  sandboxUnavailable?: { reason: string; advice: string };
 }
 
 export interface Engine {

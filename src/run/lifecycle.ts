@@ -29,7 +29,9 @@ import { probeEndpoint, renderProbeMarker, type ProbeResult } from "../provider/
 import { startRecordingProxy, type RecordingProxy } from "../proxy/proxy.ts";
 import { startSimulator, type SimServer } from "../sim/server.ts";
 import { checkSandbox, renderSandboxMarker } from "../sandbox/bwrap.ts";
-import { renderLeakMarker, scanRunDir } from "../secrets/scan.ts";
+import { scanRunDir } from "../secrets/scan.ts";
+import { renderLeakMarker } from "../secrets/report.ts";
+import { startProcSampler, type ProcFinding } from "../secrets/proc-sampler.ts";
 import { HARNESS_VERSION } from "../version.ts";
 import type { RunOptions } from "./options.ts";
 import { baselineValidForPassClaim, decideStatus, type Gate } from "./status.ts";
@@ -40,6 +42,8 @@ export interface RunResult {
 }
 
 class Interrupted extends Error {}
+/** A gate that could only be seen when the agent was being started (the sandbox refusing). */
+class GateAfterStart extends Error {}
 
 /** `<YYYYMMDDTHHMMSSZ>-<fixture>-<pid>` */
 export function makeRunId(at: Date, fixtureName: string, pid = process.pid): string {
@@ -132,6 +136,7 @@ export async function runOnce(opts: RunOptions): Promise<RunResult> {
   let provider: ResolvedProvider | null = null;
   let isolationUsed: "bwrap" | "none" = "none";
   const secrets = new Set(secretValuesInEnv(env));
+  const procFindings: ProcFinding[] = [];
 
   const block = async (gate: Gate, marker: string | null) => {
     blockedBy = gate;
@@ -252,8 +257,11 @@ export async function runOnce(opts: RunOptions): Promise<RunResult> {
         if (provider.apiKey) secrets.add(provider.apiKey.reveal());
         if (isKnownSimulatedEndpoint(provider.baseUrl!.reveal())) endpointKind = "simulated";
       }
-      probe = await timed("probe", () =>
-        probeEndpoint({ baseUrl: upstream!.baseUrl, apiKey: upstream!.apiKey, model: opts.model }, { budget: opts.budget, signal: abort.signal }),
+      const target = { baseUrl: upstream.baseUrl, apiKey: upstream.apiKey, model: opts.model };
+      const probeOpts = { budget: opts.budget, signal: abort.signal };
+      // Loops share a cache: one endpoint is probed again only when its fingerprint changes.
+      probe = await timed("probe", async () =>
+        opts.probeCache ? (await opts.probeCache.probe(opts.provider, target, probeOpts)).result : probeEndpoint(target, probeOpts),
       );
       if (probe.server.simulated) endpointKind = "simulated";
       await writeJsonAtomic(join(runDir, "probe.json"), probe);
@@ -266,6 +274,7 @@ export async function runOnce(opts: RunOptions): Promise<RunResult> {
       });
       checkInterrupted();
       if (probe.verdict === "block" && probe.failure_reason && probe.marker) {
+        opts.probeCache?.invalidate(opts.provider);
         await block(
           { reason: probe.failure_reason, marker: probe.marker, detail: `probe classified the endpoint as ${probe.classification}` },
           renderProbeMarker(probe),
@@ -337,8 +346,23 @@ export async function runOnce(opts: RunOptions): Promise<RunResult> {
           signal: abort.signal,
           env,
           protectedPaths,
+          watchProcess: (pid) => {
+            if (secrets.size === 0) return () => {};
+            const sampler = startProcSampler(pid, [...secrets]);
+            return () => procFindings.push(...sampler.stop().findings);
+          },
         }),
       );
+      if (outcome.sandboxUnavailable) {
+        // The trial start passed but this start failed: still fail closed.
+        isolationUsed = "none";
+        await block(
+          { reason: "sandbox unavailable", marker: MARKERS.sandboxUnavailable, detail: outcome.sandboxUnavailable.reason },
+          renderSandboxMarker(outcome.sandboxUnavailable.reason, outcome.sandboxUnavailable.advice),
+        );
+        outcome = null;
+        throw new GateAfterStart();
+      }
       trace.emit("case_process_exited", {
         started: outcome.started,
         exit_code: outcome.exitCode,
@@ -381,7 +405,9 @@ export async function runOnce(opts: RunOptions): Promise<RunResult> {
       checkInterrupted();
     }
   } catch (e) {
-    if (e instanceof Interrupted || abort.signal.aborted) {
+    if (e instanceof GateAfterStart) {
+      // blockedBy is already set; the report says blocked.
+    } else if (e instanceof Interrupted || abort.signal.aborted) {
       interrupted = true;
     } else {
       harnessError = e instanceof Error ? e.message : String(e);
@@ -425,6 +451,7 @@ export async function runOnce(opts: RunOptions): Promise<RunResult> {
     return { files: 0, findings: [] as { file: string; form: string }[] };
   });
   timings.scan_ms = Date.now() - scanStart;
+  for (const f of procFindings) scan.findings.push({ file: `process ${f.pid} ${f.where}`, form: f.form } as (typeof scan.findings)[number]);
   const findingFiles = [...new Set(scan.findings.map((f) => f.file))].sort();
   trace.emit("secret_scan_finished", { files: scan.files, findings: scan.findings.length, finding_files: findingFiles });
   if (scan.findings.length > 0) {
@@ -475,13 +502,13 @@ export async function runOnce(opts: RunOptions): Promise<RunResult> {
     changed_files: changedFiles,
     patch,
     tests,
-    baseline_comparison: baselineDue
+    baseline_comparison: baselineDue && baseline
       ? {
           baseline_backend: "fake-noop",
-          baseline_status: (baseline?.status ?? "error") as RunStatus,
+          baseline_status: baseline.status,
           engine_status: decision.status,
-          valid_for_pass_claim: baselineValidForPassClaim(baseline?.status ?? null),
-          baseline_run: baseline ? "baseline" : undefined,
+          valid_for_pass_claim: baselineValidForPassClaim(baseline.status),
+          baseline_run: "baseline",
         }
       : null,
     isolation: isolationUsed,

@@ -1,5 +1,6 @@
 // What a caller asks of one run (CLI `run`, loops, validators, tests all go through this).
 import type { EngineName } from "../engines/types.ts";
+import type { ProbeCache } from "../provider/probe-cache.ts";
 
 export interface RunOptions {
   /** Built-in fixture id or path of a fixture directory. */
@@ -29,7 +30,7 @@ export interface RunOptions {
   /** Skip the same-run baseline (only for the baseline run itself). */
   isBaseline?: boolean;
   /** Re-use a probe result already obtained for this endpoint (loops probe once). */
-  probeCache?: unknown;
+  probeCache?: ProbeCache;
 }
 
 export const DEFAULT_PROBE_BUDGET = 1024;

@@ -1,0 +1,56 @@
+// The CLI contract as a user meets it: the binary from a clone, exit codes, --json.
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { tempDir } from "./helpers/run-env.ts";
+
+const BIN = fileURLToPath(new URL("../bin/cto-harness", import.meta.url));
+
+function cli(args: string[], env: Record<string, string> = {}) {
+  // A PATH without the project's Node first: bin/cto-harness must find it by itself.
+  const r = spawnSync(BIN, args, { encoding: "utf8", env: { PATH: "/usr/local/bin:/usr/bin:/bin", ...env }, timeout: 120_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe("cto-harness CLI", () => {
+  it("--help works straight from the clone", () => {
+    const r = cli(["--help"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("Usage: cto-harness");
+    for (const c of ["run", "loop", "probe", "proxy", "verify", "health", "sot", "fixtures", "sim", "demo"]) expect(r.stdout).toContain(c);
+  });
+
+  it("run --json prints exactly one JSON document and exits by status", () => {
+    const runsDir = tempDir("cli-runs");
+    const noop = cli(["run", "--fixture", "r1-string-slugify", "--engine", "fake-noop", "--isolation", "none", "--runs-dir", runsDir, "--json"]);
+    expect(noop.code).toBe(1);
+    const report = JSON.parse(noop.stdout);
+    expect(report).toMatchObject({ schema: "cto-harness/report@1", status: "fail", failure_reason: "tests failed" });
+    expect(noop.stderr).toContain(`${runsDir}/${report.run_id}`);
+    const oracle = cli(["run", "--fixture", "r1-string-slugify", "--engine", "fake-oracle", "--isolation", "none", "--runs-dir", runsDir, "--json"]);
+    expect(oracle.code).toBe(0);
+    expect(JSON.parse(oracle.stdout).status).toBe("pass");
+  });
+
+  it("blocked runs exit 2; verify exits 0 on the bundle", () => {
+    const runsDir = tempDir("cli-runs");
+    const r = cli(["run", "--fixture", "r1-string-slugify", "--engine", "case", "--provider", "qwen-local", "--runs-dir", runsDir, "--json"]);
+    expect(r.code).toBe(2);
+    const report = JSON.parse(r.stdout);
+    expect(report.failure_reason).toBe("model not admitted");
+    const v = cli(["verify", `${runsDir}/${report.run_id}`, "--json"]);
+    expect(v.code).toBe(0);
+    expect(JSON.parse(v.stdout).ok).toBe(true);
+  });
+
+  it("usage errors exit 64 and say what to do", () => {
+    const unknownFixture = cli(["run", "--fixture", "no-such-fixture", "--engine", "fake-noop", "--runs-dir", tempDir("cli-runs")]);
+    expect(unknownFixture.code).toBe(64);
+    expect(unknownFixture.stderr).toContain("r1-string-slugify");
+    const badEngine = cli(["run", "--fixture", "r1-string-slugify", "--engine", "gpt"]);
+    expect(badEngine.code).toBe(64);
+    expect(badEngine.stderr).toContain("fake-noop");
+    expect(cli(["run"]).code).toBe(64);
+    expect(cli(["verify", "/nonexistent/run"]).code).toBe(64);
+  });
+});
