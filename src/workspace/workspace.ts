@@ -7,21 +7,8 @@ import path from "node:path";
 import type { Fixture } from "../fixtures/types.ts";
 import { IGNORED_NAMES } from "../fixtures/files.ts";
 import { solutionScript } from "../fixtures/solution.ts";
-import { runProcess, type ProcessOutcome, type ProcessSpec } from "../sandbox/process.ts";
+import { runProcess } from "../sandbox/process.ts";
 import { git } from "./git.ts";
-
-/**
- * runProcess settles on an unref'd timer after the child exits; in a short-lived CLI with
- * nothing else pending, Node would exit before that. Hold the event loop open meanwhile.
- */
-async function runProcessHeld(spec: ProcessSpec): Promise<ProcessOutcome> {
-  const hold = setInterval(() => {}, 60_000);
-  try {
-    return await runProcess(spec);
-  } finally {
-    clearInterval(hold);
-  }
-}
 
 /**
  * Paths that running the code generates; kept out of the baseline and out of the agent's
@@ -175,7 +162,7 @@ export async function runTests(
   try {
     await mkdir(path.dirname(opts.stdoutFile), { recursive: true });
     await mkdir(path.dirname(opts.stderrFile), { recursive: true });
-    const outcome = await runProcessHeld({
+    const outcome = await runProcess({
       command: "sh",
       args: ["-c", fixture.testCommand],
       cwd: workspaceDir,
@@ -206,7 +193,7 @@ export async function applyReferenceSolution(fixture: Fixture, workspaceDir: str
   try {
     const script = path.join(tmp, "solve.sh");
     await writeFile(script, await solutionScript(fixture));
-    const outcome = await runProcessHeld({
+    const outcome = await runProcess({
       command: "sh",
       args: [script],
       cwd: workspaceDir,
