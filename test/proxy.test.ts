@@ -237,6 +237,18 @@ describe("recording proxy: pass-through", () => {
     expect(seenByCallback).toEqual(proxy.records());
   });
 
+  it("keeps serving when the record observer throws", async () => {
+    const upstream = await startUpstream((_req, res) => res.end('{"object":"list","data":[]}'));
+    const proxy = await startProxy(`http://127.0.0.1:${upstream.port}/v1`, {
+      onRecord: () => {
+        throw new Error("observer bug");
+      },
+    });
+    expect((await call(proxy, "/v1/models")).status).toBe(200);
+    expect((await call(proxy, "/v1/models")).status).toBe(200);
+    expect(proxy.records()).toHaveLength(2);
+  });
+
   it("passes GET /v1/models through and records it with model null", async () => {
     const upstream = await startUpstream((_req, res) => {
       res.writeHead(200, { "content-type": "application/json" });

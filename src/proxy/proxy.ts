@@ -164,6 +164,22 @@ export async function startRecordingProxy(opts: ProxyOptions): Promise<Recording
       emit(record);
     };
 
+    try {
+      await admitAndForward(req, res, record, finish);
+    } catch {
+      // A bug or an unexpected input must fail this one request, never the run's process.
+      record.upstream_error ??= "proxy error";
+      if (!res.headersSent && !res.destroyed) {
+        record.status = 500;
+        record.bytes = sendError(res, 500, "cto-harness proxy failed on this request", "proxy_error", "proxy_error");
+      } else {
+        res.destroy();
+      }
+      finish();
+    }
+  }
+
+  async function admitAndForward(req: http.IncomingMessage, res: http.ServerResponse, record: ModelRequestRecord, finish: () => void): Promise<void> {
     const body = await readBody(req, maxRequestBytes);
     if (body === "aborted") {
       record.status = 499;
@@ -287,6 +303,13 @@ export async function startRecordingProxy(opts: ProxyOptions): Promise<Recording
       });
 
       const send = (attempt: number): void => {
+        try {
+          sendOnce(attempt);
+        } catch {
+          fail("proxy error", 502, "cto-harness proxy could not send the request upstream", "proxy_error");
+        }
+      };
+      const sendOnce = (attempt: number): void => {
         sentAt = performance.now();
         const request = transport.request({
           agent,
@@ -316,6 +339,15 @@ export async function startRecordingProxy(opts: ProxyOptions): Promise<Recording
       };
 
       const onResponse = (response: http.IncomingMessage): void => {
+        try {
+          relay(response);
+        } catch {
+          // e.g. a response header Node refuses to write: the agent gets a fault, not a hang.
+          if (res.headersSent) cut("proxy error");
+          else fail("proxy error", 502, "cto-harness proxy could not relay the upstream response", "proxy_error");
+        }
+      };
+      const relay = (response: http.IncomingMessage): void => {
         if (over) {
           response.destroy();
           return;
