@@ -47,14 +47,17 @@ export function buildAgentEnv(ctx: EngineContext, home: string, extra: Record<st
 
 export async function spawnAgent(ctx: EngineContext, cmd: AgentCommand): Promise<ProcessOutcome> {
   const home = join(ctx.runDir, "agent-home");
+  // agent-io holds the task and result files the agent reads and writes (bound read-write).
+  const io = join(ctx.runDir, "agent-io");
   await mkdir(home, { recursive: true });
+  await mkdir(io, { recursive: true });
   const env = buildAgentEnv(ctx, home, cmd.env);
   const isolation =
     ctx.isolation === "bwrap"
       ? {
           workspace: ctx.workspace,
           roBinds: [...(cmd.roBinds ?? []), ...(await projectNodeBinds(PROJECT_ROOT))],
-          rwBinds: [home, ...(cmd.rwBinds ?? [])],
+          rwBinds: [home, io, ...(cmd.rwBinds ?? [])],
           proxySocket: ctx.model?.socketPath,
           proxyPort: ctx.model ? Number(new URL(ctx.model.baseUrl).port) : undefined,
           protectedPaths: ctx.protectedPaths,

@@ -103,6 +103,8 @@ export const Report = z.object({
     files: z.number().int(),
     findings: z.number().int(),
     finding_files: z.array(z.string()).optional(),
+    /** How many secret values were in play (0: nothing to look for, e.g. the simulator). */
+    secret_values: z.number().int().optional(),
   }),
   timings: z.record(z.string(), z.number()),
   // Additions beyond DESIGN §6 (allowed: add, never rename).

@@ -512,7 +512,7 @@ export async function runOnce(opts: RunOptions): Promise<RunResult> {
         }
       : null,
     isolation: isolationUsed,
-    secret_scan: { files: scan.files, findings: scan.findings.length, finding_files: findingFiles },
+    secret_scan: { files: scan.files, findings: scan.findings.length, finding_files: findingFiles, secret_values: secrets.size },
     timings,
     markers,
     agent_result: outcome
