@@ -109,6 +109,9 @@ async function proxyFromCli(o: ProxyCliOptions): Promise<number> {
 
   const upstreamName = resolved.spec.kind === "sim" ? "the built-in simulator" : `$${resolved.spec.urlVar} (value not shown)`;
   tell(`cto-harness proxy: forwarding to ${upstreamName}; admitted model '${o.model}'; every other model is refused.`);
+  if (!["127.0.0.1", "::1", "localhost"].includes(o.host)) {
+    tell(`cto-harness proxy: warning: listening on ${o.host}, not loopback; only the token keeps others out.`);
+  }
   tell("Give the agent these (Ctrl-C stops the proxy and prints a summary):");
   const exports = [
     `OPENAI_BASE_URL=${proxy.baseUrl}`,
