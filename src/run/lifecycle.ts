@@ -386,10 +386,16 @@ export async function runOnce(opts: RunOptions): Promise<RunResult> {
       checkInterrupted();
 
       // ── patch, pristine tests, verification ────────────────────────────────────────────
-      const captured = await timed("patch", () => capturePatch(workspace, baselineCommit, join(runDir, "workspace.patch")));
-      patch = { path: "workspace.patch", bytes: captured.bytes, sha256: captured.sha256 };
-      changedFiles = captured.changedFiles;
-      await writeJsonAtomic(join(runDir, "changed-files.json"), changedFiles);
+      try {
+        const captured = await timed("patch", () => capturePatch(workspace, baselineCommit, join(runDir, "workspace.patch")));
+        patch = { path: "workspace.patch", bytes: captured.bytes, sha256: captured.sha256 };
+        changedFiles = captured.changedFiles;
+        await writeJsonAtomic(join(runDir, "changed-files.json"), changedFiles);
+      } catch (e) {
+        // An agent can wreck the workspace's git (e.g. delete .git): the tests still judge.
+        await writeFile(join(backendDir, "patch-capture-failed.txt"), `the agent's change could not be captured: ${(e as Error).message}\n`);
+        trace.emit("patch_capture_failed", { error: (e as Error).message });
+      }
       await restorePristineTests(fixture, workspace);
       await mkdir(join(runDir, "tests"), { recursive: true });
       const t = await timed("tests", () =>
