@@ -3,6 +3,7 @@
 // Every response carries `x-cto-harness-simulator: <flavour>` so runs against it are
 // labelled `endpoint_kind: simulated`. Shapes: render.ts/errors.ts/discovery.ts; what to
 // answer: scenarios.ts; this file is only HTTP.
+import { registerSimulatedEndpoint, unregisterSimulatedEndpoint } from "../config/simulated-endpoints.ts";
 import { randomUUID } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo, Socket } from "node:net";
@@ -353,8 +354,11 @@ export async function startSimulator(opts: SimOptions = {}): Promise<SimServer> 
   }
 
   const urlHost = host.includes(":") ? `[${host}]` : host;
+  const baseUrl = `http://${urlHost}:${port}/v1`;
+  // Runs pointed at this server are labelled simulated even if blocked before the probe.
+  registerSimulatedEndpoint(baseUrl);
   return {
-    baseUrl: `http://${urlHost}:${port}/v1`,
+    baseUrl,
     port,
     flavour,
     scenario,
@@ -362,6 +366,7 @@ export async function startSimulator(opts: SimOptions = {}): Promise<SimServer> 
     async close() {
       if (closed) return;
       closed = true;
+      unregisterSimulatedEndpoint(baseUrl);
       if (loadTimer !== undefined) clearTimeout(loadTimer);
       for (const socket of sockets) socket.destroy();
       if (server.listening) await closeListener();
