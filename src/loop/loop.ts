@@ -216,6 +216,7 @@ export async function runLoop(opts: LoopOptions, deps: LoopDeps): Promise<{ summ
 
   let next = 0;
   let summaryWrite: Promise<unknown> = Promise.resolve();
+  let lastPartialWrite = 0;
   const worker = async (): Promise<void> => {
     while (next < todo.length) {
       if (opts.signal?.aborted) return;
@@ -253,8 +254,11 @@ export async function runLoop(opts: LoopOptions, deps: LoopDeps): Promise<{ summ
       }
       item.rec.duration_ms = Date.now() - t0;
       opts.progress?.finished(label, item.rec.status, item.rec.failure_reason, item.rec.run_id ? join(loopDir, item.rec.run_id) : null);
-      // Keep summary.json current so a crash of the loop itself still leaves a summary.
-      summaryWrite = summaryWrite.then(() => writeSummary(Boolean(opts.signal?.aborted))).catch(() => {});
+      // Keep summary.json current (at most once a second) so a crash of the loop itself still leaves a summary.
+      if (Date.now() - lastPartialWrite >= 1000) {
+        lastPartialWrite = Date.now();
+        summaryWrite = summaryWrite.then(() => writeSummary(Boolean(opts.signal?.aborted))).catch(() => {});
+      }
     }
   };
   const n = Math.max(1, Math.min(opts.settings.concurrency, todo.length || 1));
