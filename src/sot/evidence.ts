@@ -60,7 +60,9 @@ export function renderEvidenceSection(input: EvidenceInput): string {
   b.push("Bundle verified: manifest hashes, report schema and baseline checked by `cto-harness verify`.");
   if (r.endpoint_kind === "real") b.push("The endpoint value was supplied only through runtime environment and is not recorded in this evidence.");
   else b.push("This run used a simulated endpoint: it proves harness behaviour, not the real endpoint.");
-  if (r.status === "pass" && bc?.valid_for_pass_claim) b.push("This is pass evidence through the Harness Evidence Interface.");
+  if (r.status === "pass" && r.backend.startsWith("fake-")) b.push(`\`${r.backend}\` is a reference engine: its pass validates the fixture, not an agent.`);
+  else if (r.status === "pass" && bc?.valid_for_pass_claim && r.endpoint_kind === "real") b.push("This is real-endpoint pass evidence through the Harness Evidence Interface.");
+  else if (r.status === "pass" && bc?.valid_for_pass_claim) b.push("This pass has a valid same-run baseline but used a simulated endpoint.");
   else if (r.status === "pass") b.push("This pass is not valid for a pass claim (no failed same-run baseline).");
   return [`## ${input.title ?? defaultTitle(r)} - ${date}`, "", ...b.map((x) => `- ${x}`), ""].join("\n");
 }
