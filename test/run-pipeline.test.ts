@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { runOnce } from "../src/run/lifecycle.ts";
 import { verifyBundle } from "../src/evidence/verify.ts";
 import { BUILTIN_FIXTURES_DIR } from "../src/fixtures/load.ts";
-import { admissionFile, agentScript, baseEnv, findCanary, tempDir } from "./helpers/run-env.ts";
+import { admissionFile, agentScript, baseEnv, findCanary, isAlive, tempDir } from "./helpers/run-env.ts";
 
 const MODEL = "qwen3.6-35b-a3b";
 const common = { model: MODEL, isolation: "none" as const, budget: 1024 };
@@ -140,7 +140,7 @@ writeFileSync(process.env.CTO_HARNESS_RESULT_FILE, JSON.stringify({ protocol: "c
     expect(report.failure_reason).toBe("case process timed out");
     const childPid = Number(readFileSync(pidFile, "utf8"));
     await new Promise((r) => setTimeout(r, 200));
-    expect(() => process.kill(childPid, 0)).toThrow();
+    expect(isAlive(childPid)).toBe(false);
   });
 
   it("missing local endpoint config blocks before the agent starts; the binary is never executed", async () => {

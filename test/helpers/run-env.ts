@@ -77,3 +77,13 @@ export function findCanary(dir: string, fragments: string[]): string[] {
   }
   return hits;
 }
+
+/** True when pid runs (a zombie, killed but not yet reaped by init, counts as dead). */
+export function isAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
+  } catch {
+    return false;
+  }
+}
