@@ -51,6 +51,11 @@ export interface ProxyOptions {
   parseCapBytes?: number;
   /** Largest request body accepted (it must be read to check its model). Default 64 MiB. */
   maxRequestBytes?: number;
+  /**
+   * Slots for in-flight upstream requests, shared by every run of a loop that talks to the
+   * same endpoint (local servers saturate). A request waits for a slot before it is forwarded.
+   */
+  modelSlots?: { acquire(signal?: AbortSignal): Promise<() => void> };
 }
 
 export interface RecordingProxy {
@@ -225,7 +230,12 @@ export async function startRecordingProxy(opts: ProxyOptions): Promise<Recording
       return;
     }
 
-    await forward(req, res, body, record);
+    const release = opts.modelSlots ? await opts.modelSlots.acquire() : () => {};
+    try {
+      await forward(req, res, body, record);
+    } finally {
+      release();
+    }
     finish();
   }
 

@@ -323,6 +323,7 @@ export async function runOnce(opts: RunOptions): Promise<RunResult> {
           admittedModel: opts.model,
           recordFile: join(backendDir, "model-requests.jsonl"),
           unixSocketPath: socketPath,
+          modelSlots: opts.modelSlots,
           onRecord: (rec) => trace.emit("model_request", { ...rec }),
         });
         trace.emit("proxy_started", { isolation: isolationUsed });

@@ -31,6 +31,8 @@ export interface RunOptions {
   isBaseline?: boolean;
   /** Re-use a probe result already obtained for this endpoint (loops probe once). */
   probeCache?: ProbeCache;
+  /** Slots for in-flight model requests shared across a loop's runs (per endpoint). */
+  modelSlots?: { acquire(signal?: AbortSignal): Promise<() => void> };
 }
 
 export const DEFAULT_PROBE_BUDGET = 1024;
