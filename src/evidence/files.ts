@@ -1,7 +1,7 @@
 // Small file primitives for the bundle: atomic JSON writes and hashing by streaming.
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { readdir, rename, writeFile, lstat } from "node:fs/promises";
+import { readdir, readFile, rename, stat, writeFile, lstat } from "node:fs/promises";
 import { join, relative, sep } from "node:path";
 
 /** Writes via a temp file + rename, so a reader never sees a half-written document. */
@@ -11,7 +11,15 @@ export async function writeJsonAtomic(path: string, value: unknown): Promise<voi
   await rename(tmp, path);
 }
 
+/** Files up to this size are hashed from one read; larger ones are streamed (memory stays flat). */
+const SMALL_FILE_BYTES = 1 << 20;
+
 export async function sha256File(path: string): Promise<{ sha256: string; bytes: number }> {
+  const { size } = await stat(path);
+  if (size <= SMALL_FILE_BYTES) {
+    const buf = await readFile(path);
+    return { sha256: createHash("sha256").update(buf).digest("hex"), bytes: buf.length };
+  }
   const hash = createHash("sha256");
   let bytes = 0;
   for await (const chunk of createReadStream(path)) {

@@ -17,6 +17,7 @@ import { decideResume, planAttempts, rerunIndex, type ExistingRun, type PlannedA
 import { summarise, type AttemptRecord, type LoopSummary } from "./summary.ts";
 import { renderJunit, renderMarkdown } from "./render.ts";
 import { Semaphore, type ModelSlots } from "./semaphore.ts";
+import { ProbeCache } from "../provider/probe-cache.ts";
 import type { ProgressSink } from "./progress.ts";
 
 export type RunOnceFn = (opts: RunOptions) => Promise<{ report: Report; runDir: string }>;
@@ -199,6 +200,8 @@ export async function runLoop(opts: LoopOptions, deps: LoopDeps): Promise<{ summ
   }
 
   const modelSlots = opts.modelSlots ?? new Semaphore(Math.max(1, opts.settings.model_concurrency));
+  // One probe per endpoint for the whole loop; re-probed only when its fingerprint changes.
+  const probeCache = new ProbeCache();
   const writeSummary = async (interrupted: boolean): Promise<LoopSummary> => {
     const summary = summarise({
       loopDir,
@@ -237,9 +240,9 @@ export async function runLoop(opts: LoopOptions, deps: LoopDeps): Promise<{ summ
         signal: opts.signal,
         sim: opts.sim,
         agentTimeoutSec: opts.config.agent_timeout_sec ?? undefined,
+        modelSlots,
+        probeCache,
       };
-      // Not yet a RunOptions field: the lifecycle/proxy take a slot per upstream request when they support it.
-      Object.assign(runOpts, { modelSlots, modelConcurrency: opts.settings.model_concurrency });
       try {
         const { report, runDir } = await deps.runOnce(runOpts);
         item.rec.run_id = runDir.split("/").pop() ?? item.runId;
