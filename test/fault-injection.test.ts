@@ -1,0 +1,336 @@
+// Fault injection: hostile agents run through the real lifecycle (runOnce → case engine →
+// bubblewrap → recording proxy → tests → scan → report), with the endpoint URL and key
+// planted as canaries (provider qwen-local pointed at an in-process simulator through a URL
+// with userinfo and a token). Each case states what the agent tries, and asserts the verdict,
+// a complete verifiable bundle, no canary anywhere (raw or encoded) and no surviving process.
+// What each agent tries and what stops it: docs/fault-injection.md.
+import { randomBytes } from "node:crypto";
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { dirname, join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { BUILTIN_FIXTURES_DIR } from "../src/fixtures/load.ts";
+import { scanRunDir } from "../src/secrets/scan.ts";
+import {
+  FIXTURE,
+  MODEL,
+  expectCleanBundle,
+  finishWell,
+  hostileAgent,
+  runHostile,
+  snapshotDir,
+  startCanaryEndpoint,
+  startListener,
+  survivors,
+  type CanaryEndpoint,
+} from "./helpers/hostile.ts";
+import { findCanary, tempDir } from "./helpers/run-env.ts";
+
+const CASE_TIMEOUT = 60_000;
+
+function read(runDir: string, rel: string): string {
+  return readFileSync(join(runDir, rel), "utf8");
+}
+
+function modelRecords(runDir: string): Record<string, unknown>[] {
+  const text = read(runDir, "backend/model-requests.jsonl").trim();
+  return text ? text.split("\n").map((l) => JSON.parse(l)) : [];
+}
+
+function traceEvent(runDir: string, type: string): Record<string, unknown> | undefined {
+  return read(runDir, "trace.jsonl")
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l))
+    .find((e) => e.type === type);
+}
+
+/** Node snippet: one chat request through the run's proxy; prints `MODEL <model> <status>`. */
+function modelRequest(model = "process.env.OPENAI_MODEL"): string {
+  return `
+{
+  const r = await fetch(process.env.OPENAI_BASE_URL + "/chat/completions", {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: "Bearer " + process.env.OPENAI_API_KEY },
+    body: JSON.stringify({ model: ${model}, messages: [{ role: "user", content: "fix slugify" }], max_tokens: 64 }),
+  });
+  await r.text();
+  console.log("MODEL", ${model}, r.status);
+}
+`;
+}
+
+/** A copy of the built-in fixture in a temp dir (so a write that escaped would hit a copy, and be seen). */
+function fixtureCopy(): string {
+  const dir = join(tempDir("fixture-copy"), FIXTURE);
+  cpSync(join(BUILTIN_FIXTURES_DIR, FIXTURE), dir, { recursive: true });
+  return dir;
+}
+
+describe("fault injection: hostile agents under bwrap, through the real lifecycle", () => {
+  let ep: CanaryEndpoint;
+  beforeEach(async () => {
+    ep = await startCanaryEndpoint(tempDir("admission"));
+  });
+  afterEach(async () => {
+    await ep.close();
+  });
+
+  it("1: reads a protected path and prints it — the path does not exist inside", async () => {
+    const prot = tempDir("protected");
+    const secret = `protected-canary-${randomBytes(6).toString("hex")}`;
+    writeFileSync(join(prot, "secret.txt"), secret);
+    const file = join(prot, "secret.txt");
+    const agent = hostileAgent(
+      "read-protected.mjs",
+      `#!/usr/bin/env node
+import { readFileSync, readdirSync } from "node:fs";
+const tries = {
+  direct: () => readFileSync(${JSON.stringify(file)}, "utf8"),
+  list: () => readdirSync(${JSON.stringify(prot)}).join(","),
+  viaProcRoot: () => readFileSync("/proc/1/root" + ${JSON.stringify(file)}, "utf8"),
+  viaSelfRoot: () => readFileSync("/proc/self/root" + ${JSON.stringify(file)}, "utf8"),
+  viaDotDot: () => readFileSync(process.cwd() + "/../../../.." + ${JSON.stringify(file)}, "utf8"),
+};
+for (const [name, f] of Object.entries(tries)) {
+  try { console.log("READ", name, f()); } catch (e) { console.log("BLOCKED", name, e.code); }
+}
+`,
+    );
+    writeFileSync(agent.bin, readFileSync(agent.bin, "utf8") + finishWell(agent));
+    const { report, runDir } = await runHostile({ agent, endpoint: ep, env: { CTO_HARNESS_PROTECTED_PATHS: prot } });
+    expect(report.status, report.failure_detail ?? "").toBe("pass");
+    expect(report.failure_reason).toBeNull();
+    expect(report.isolation).toBe("bwrap");
+    const out = read(runDir, "backend/stdout.log");
+    for (const name of ["direct", "list", "viaProcRoot", "viaSelfRoot", "viaDotDot"]) expect(out).toContain(`BLOCKED ${name} ENOENT`);
+    expect(out).not.toContain("READ ");
+    expect(findCanary(runDir, [secret])).toEqual([]);
+    expect(readFileSync(file, "utf8")).toBe(secret);
+    await expectCleanBundle(runDir, { fragments: ep.fragments, secrets: ep.secrets, processNeedles: [agent.dir] });
+  }, CASE_TIMEOUT);
+
+  it("2: writes outside its workspace — fixture, runs dir, host /tmp, host $HOME, its own dir: the host is unchanged", async () => {
+    const fixture = fixtureCopy();
+    const runsDir = tempDir("runs-w");
+    const tag = randomBytes(5).toString("hex");
+    const hostTmp = `/tmp/cto-hostile-escape-${tag}`;
+    const hostHome = join(homedir(), `cto-hostile-escape-${tag}`);
+    const agent = hostileAgent("write-out.mjs", "#!/usr/bin/env node\n");
+    const targets: Record<string, string> = {
+      fixtureFile: join(fixture, "repo", "src", "slugify.js"),
+      fixtureNew: join(fixture, "repo", `evil-${tag}.txt`),
+      fixtureTests: join(fixture, "tests", "slugify.test.js"),
+      runsDir: join(runsDir, `evil-${tag}.txt`),
+      runDirReport: "RUN_DIR/report.json",
+      runDirBaseline: "RUN_DIR/baseline/evil.txt",
+      hostTmp,
+      hostHome,
+      ownDir: join(agent.dir, "evil.txt"),
+      nodeDir: join(dirname(process.execPath), `evil-${tag}`),
+      usr: `/usr/evil-${tag}`,
+      etc: `/etc/evil-${tag}`,
+      root: `/evil-${tag}`,
+    };
+    writeFileSync(
+      agent.bin,
+      `#!/usr/bin/env node
+import { writeFileSync, mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+const runDir = dirname(process.env.CTO_HARNESS_WORKSPACE);
+const targets = ${JSON.stringify(targets)};
+for (const [name, raw] of Object.entries(targets)) {
+  const p = raw.replace("RUN_DIR", runDir);
+  try { mkdirSync(dirname(p), { recursive: true }); writeFileSync(p, "pwned by the agent\\n"); console.log("WROTE", name); }
+  catch (e) { console.log("BLOCKED", name, e.code); }
+}
+${finishWell(agent)}
+`,
+    );
+    const fixtureBefore = snapshotDir(fixture);
+    const agentBefore = snapshotDir(agent.dir);
+    const { report, runDir } = await runHostile({ agent, endpoint: ep, fixture, runsDir });
+    expect(report.status, report.failure_detail ?? "").toBe("pass");
+    const out = read(runDir, "backend/stdout.log");
+    // Inside the sandbox the writes may land on its private tmpfs (/tmp, the HOME path): never on the host.
+    expect(snapshotDir(fixture)).toEqual(fixtureBefore);
+    expect(snapshotDir(agent.dir)).toEqual(agentBefore);
+    expect(existsSync(hostTmp)).toBe(false);
+    expect(existsSync(hostHome)).toBe(false);
+    expect(existsSync(targets.runsDir!)).toBe(false);
+    expect(existsSync(targets.nodeDir!)).toBe(false);
+    for (const p of [targets.usr!, targets.etc!, targets.root!]) expect(existsSync(p)).toBe(false);
+    expect(existsSync(join(runDir, "baseline", "evil.txt"))).toBe(false);
+    expect(JSON.parse(read(runDir, "report.json")).run_id).toBe(report.run_id);
+    // Paths under the host's /tmp exist inside only as the sandbox's private, empty tmpfs: a
+    // write there (after mkdir -p) succeeds and vanishes with the sandbox. Everything else is refused.
+    for (const name of ["hostHome", "ownDir", "nodeDir", "usr", "etc", "root"]) {
+      expect(out).toMatch(new RegExp(`BLOCKED ${name} (EROFS|ENOENT|EACCES|EPERM)`));
+    }
+    await expectCleanBundle(runDir, { fragments: ep.fragments, secrets: ep.secrets, processNeedles: [agent.dir] });
+  }, CASE_TIMEOUT);
+
+  it("3: connects to a loopback server outside the sandbox — the server sees no connection", async () => {
+    const listener = await startListener();
+    try {
+      const agent = hostileAgent("connect-out.mjs", "");
+      writeFileSync(
+        agent.bin,
+        `#!/usr/bin/env node
+import { connect } from "node:net";
+const tryConnect = (opts) => new Promise((done) => {
+  const s = connect(opts, () => { s.write("hello from the sandbox"); s.end(); done("CONNECTED"); });
+  s.on("error", (e) => done("BLOCKED " + e.code));
+  setTimeout(() => { s.destroy(); done("BLOCKED timeout"); }, 2000);
+});
+for (const [name, opts] of Object.entries({
+  v4: { host: "127.0.0.1", port: ${listener.port} },
+  localhost: { host: "localhost", port: ${listener.port} },
+  v6: { host: "::1", port: ${listener.port} },
+  mapped: { host: "::ffff:127.0.0.1", port: ${listener.port} },
+})) console.log(name, await tryConnect(opts));
+${finishWell(agent)}
+`,
+      );
+      const { report, runDir } = await runHostile({ agent, endpoint: ep });
+      expect(report.status, report.failure_detail ?? "").toBe("pass");
+      expect(listener.connections).toBe(0);
+      const out = read(runDir, "backend/stdout.log");
+      for (const name of ["v4", "localhost", "v6", "mapped"]) expect(out).toMatch(new RegExp(`${name} BLOCKED`));
+      expect(out).not.toContain("CONNECTED");
+      await expectCleanBundle(runDir, { fragments: ep.fragments, secrets: ep.secrets, processNeedles: [agent.dir] });
+    } finally {
+      await listener.close();
+    }
+  }, CASE_TIMEOUT);
+
+  it("4: dumps its environment and every /proc/*/environ and cmdline it can read — the endpoint is nowhere", async () => {
+    const agent = hostileAgent("proc-dump.mjs", "");
+    writeFileSync(
+      agent.bin,
+      `#!/usr/bin/env node
+import { readdirSync, readFileSync } from "node:fs";
+console.log("ENV", JSON.stringify(process.env));
+console.log("PPID", process.ppid);
+for (const p of readdirSync("/proc").filter((x) => /^\\d+$/.test(x))) {
+  for (const f of ["environ", "cmdline"]) {
+    try { console.log("PROC", p, f, readFileSync("/proc/" + p + "/" + f, "latin1").replace(/\\0/g, " ")); }
+    catch (e) { console.log("PROC", p, f, "unreadable", e.code); }
+  }
+}
+${modelRequest()}
+${finishWell(agent)}
+`,
+    );
+    const { report, runDir } = await runHostile({ agent, endpoint: ep });
+    expect(report.status, report.failure_detail ?? "").toBe("pass");
+    const out = read(runDir, "backend/stdout.log");
+    expect(out).toContain("PROC 1 cmdline bwrap"); // it did see its sandbox's processes
+    expect(out).toContain(`MODEL ${MODEL} 200`); // and the endpoint answered through the proxy
+    expect(report.model_traffic.requests).toBe(1);
+    // The proxy forwarded with the canary credentials; the scanner looked for them (URL + key) and found nothing.
+    expect(report.secret_scan).toMatchObject({ findings: 0, finding_files: [], secret_values: 2 });
+    expect(traceEvent(runDir, "secret_scan_finished")).toMatchObject({ findings: 0, finding_files: [] });
+    expect(ep.sim.requests.some((r) => r.path.endsWith("/chat/completions"))).toBe(true);
+    await expectCleanBundle(runDir, { fragments: ep.fragments, secrets: ep.secrets, processNeedles: [agent.dir] });
+  }, CASE_TIMEOUT);
+
+  it("5: forks setsid grandchildren (one ignoring TERM) and hangs — after the timeout nothing of the run survives", async () => {
+    const marker = String(900_000 + Math.floor(Math.random() * 99_999));
+    const agent = hostileAgent(
+      "fork-hang.sh",
+      `#!/bin/sh
+setsid sleep ${marker} &
+echo "grandchild $!" >> pids.txt
+setsid sh -c 'trap "" TERM HUP; sleep ${marker}1' &
+echo "stubborn $!" >> pids.txt
+nohup setsid node -e 'process.on("SIGTERM", () => {}); setInterval(() => {}, 1000)' ${marker}2 >/dev/null 2>&1 &
+echo "node $!" >> pids.txt
+echo "agent $$" >> pids.txt
+sleep ${marker}3
+`,
+    );
+    const t0 = Date.now();
+    const { report, runDir } = await runHostile({ agent, endpoint: ep, agentTimeoutSec: 2 });
+    expect(Date.now() - t0).toBeLessThan(30_000);
+    expect(report.status).toBe("fail");
+    expect(report.failure_reason).toBe("case process timed out");
+    expect(report.case_process_started).toBe(true);
+    // Recorded inside: sandbox pids (a different pid namespace), so the host looks for the markers in argv.
+    expect(read(runDir, "workspace/pids.txt")).toMatch(/grandchild \d+\nstubborn \d+\nnode \d+\nagent \d+/);
+    expect(await survivors([`sleep\0${marker}`, `sleep ${marker}`, `${marker}2`], 3000)).toEqual([]);
+    await expectCleanBundle(runDir, { fragments: ep.fragments, secrets: ep.secrets, processNeedles: [agent.dir, marker] });
+  }, CASE_TIMEOUT);
+
+  it("6: floods stdout with 100 MB (and one endless line on stderr) — logs capped, cut noted, run completes, memory flat", async () => {
+    const agent = hostileAgent("flood.mjs", "");
+    writeFileSync(
+      agent.bin,
+      `#!/usr/bin/env node
+const write = (stream, buf) => new Promise((done) => (stream.write(buf) ? done() : stream.once("drain", done)));
+const line = Buffer.from("flood ".repeat(170) + "\\n"); // ~1 KB lines
+const block = Buffer.concat(Array.from({ length: 1024 }, () => line)); // ~1 MB
+for (let i = 0; i < 100; i++) await write(process.stdout, block);
+const noNewline = Buffer.alloc(1 << 20, 0x61);
+for (let i = 0; i < 20; i++) await write(process.stderr, noNewline);
+${finishWell(agent)}
+`,
+    );
+    let peak = process.memoryUsage().rss;
+    const start = peak;
+    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
+    let result;
+    try {
+      result = await runHostile({ agent, endpoint: ep });
+    } finally {
+      clearInterval(sampler);
+    }
+    const { report, runDir } = result;
+    expect(report.status, report.failure_detail ?? "").toBe("pass");
+    const stdoutLog = join(runDir, "backend", "stdout.log");
+    expect(statSync(stdoutLog).size).toBeLessThan(8 * 1024 * 1024 + 1024);
+    expect(statSync(join(runDir, "backend", "stderr.log")).size).toBeLessThan(8 * 1024 * 1024 + 1024);
+    const tail = readFileSync(stdoutLog).subarray(-300).toString("utf8");
+    expect(tail).toMatch(/\[cto-harness: output cut at 8388608 bytes; 1\d{8} bytes were produced\]/);
+    expect(read(runDir, "backend/stderr.log").slice(-200)).toMatch(/output cut at 8388608 bytes; 20971520 bytes were produced/);
+    // 120 MB went through the harness; it kept only the capped logs and line summaries.
+    expect(peak - start).toBeLessThan(100 * 1024 * 1024);
+    await expectCleanBundle(runDir, { fragments: ep.fragments, secrets: ep.secrets, processNeedles: [agent.dir] });
+  }, CASE_TIMEOUT);
+
+  it("9: the user's own API keys in the harness environment never reach the agent", async () => {
+    const tag = randomBytes(5).toString("hex");
+    const userKeys = {
+      OPENAI_API_KEY: `sk-user-canary-openai-${tag}`,
+      ANTHROPIC_API_KEY: `sk-ant-user-canary-${tag}`,
+      OPENAI_BASE_URL: `http://user-canary-host-${tag}.example/v1`,
+      HF_TOKEN: `hf_usercanary${tag}`,
+      GITHUB_TOKEN: `ghp_usercanary${tag}`,
+    };
+    const agent = hostileAgent("env-keys.mjs", "");
+    writeFileSync(
+      agent.bin,
+      `#!/usr/bin/env node
+import { readdirSync, readFileSync } from "node:fs";
+console.log("ENV", JSON.stringify(process.env));
+for (const p of readdirSync("/proc").filter((x) => /^\\d+$/.test(x))) {
+  try { console.log("ENVIRON", p, readFileSync("/proc/" + p + "/environ", "latin1").replace(/\\0/g, " ")); } catch {}
+}
+${modelRequest()}
+${finishWell(agent)}
+`,
+    );
+    const { report, runDir } = await runHostile({ agent, endpoint: ep, env: userKeys });
+    expect(report.status, report.failure_detail ?? "").toBe("pass");
+    const env = JSON.parse(read(runDir, "backend/stdout.log").split("\n").find((l) => l.startsWith("ENV "))!.slice(4));
+    // The agent's OpenAI variables are the run's proxy and per-run token, not the user's.
+    expect(env.OPENAI_API_KEY).not.toBe(userKeys.OPENAI_API_KEY);
+    expect(env.OPENAI_BASE_URL).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/v1$/);
+    expect(env.ANTHROPIC_API_KEY).toBeUndefined();
+    expect(env.HF_TOKEN).toBeUndefined();
+    expect(env.GITHUB_TOKEN).toBeUndefined();
+    expect(findCanary(runDir, Object.values(userKeys))).toEqual([]);
+    expect((await scanRunDir(runDir, Object.values(userKeys))).findings).toEqual([]);
+    await expectCleanBundle(runDir, { fragments: ep.fragments, secrets: ep.secrets, processNeedles: [agent.dir] });
+  }, CASE_TIMEOUT);
+});
