@@ -22,6 +22,8 @@ export interface EngineRun {
   requests: ModelRequestRecord[];
   runDir: string;
   wallMs: number;
+  proxyBaseUrl: string;
+  proxyToken: string;
 }
 
 export async function readJsonl<T>(file: string): Promise<T[]> {
@@ -76,7 +78,7 @@ export async function runEngineOnFixture(
       stderrFile: path.join(runDir, "tests", "stderr.log"),
     });
     const trajectory = await readJsonl<TrajectoryEvent>(path.join(runDir, "trajectory.jsonl"));
-    return { outcome, tests, trajectory, requests: proxy.records(), runDir, wallMs };
+    return { outcome, tests, trajectory, requests: proxy.records(), runDir, wallMs, proxyBaseUrl: proxy.baseUrl, proxyToken: proxy.token };
   } finally {
     await proxy.close();
     await sim.close();

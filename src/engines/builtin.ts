@@ -7,6 +7,7 @@ import { renderMarker } from "../evidence/markers.ts";
 import { toTrajectoryInput } from "../trajectory/schema.ts";
 import { createTrajectoryWriter, type TrajectoryWriter } from "../trajectory/writer.ts";
 import { trajectoryPath } from "../trajectory/paths.ts";
+import { agentMaxTokens } from "./builtin-agent/budget.ts";
 import { explainJson } from "./case-protocol.ts";
 import { spawnAgent } from "./spawn.ts";
 import type { AgentResult, Engine, EngineContext, EngineOutcome } from "./types.ts";
@@ -103,7 +104,7 @@ export const builtinEngine: Engine = {
       const proc = await spawnAgent(ctx, {
         command: process.execPath,
         args: ["--disable-warning=ExperimentalWarning", BUILTIN_AGENT_FILE],
-        env: { CTO_HARNESS_TASK_FILE: taskFile },
+        env: { CTO_HARNESS_TASK_FILE: taskFile, CTO_HARNESS_MAX_TOKENS: String(agentMaxTokens(ctx.env)) },
         roBinds: [
           dirname(process.execPath),
           dirname(BUILTIN_AGENT_FILE),

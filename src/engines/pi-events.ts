@@ -102,6 +102,8 @@ export function viewAssistant(m: PiMessage): PiAssistantView {
 /** Streaming form: feed lines as they arrive, ask for the summary at the end. Memory stays flat. */
 export interface PiEventAccumulator {
   push(line: string): void;
+  /** For callers that already parsed the line (to map it elsewhere too). */
+  pushEvent(ev: { type: string } & Record<string, unknown>): void;
   summary(): PiEventsSummary;
 }
 
@@ -129,7 +131,7 @@ export function createPiEventAccumulator(): PiEventAccumulator {
     s.errorMessage = v.errorMessage;
     s.finalReasoningOnly = v.text === null && v.toolCalls.length === 0 && v.thinking !== null;
   };
-  return {
+  const acc: PiEventAccumulator = {
     push(line: string): void {
       // Cheap pre-check: the partial-message deltas are most of the bytes and all redundant.
       if (line.includes('"type":"message_update"')) {
@@ -141,6 +143,9 @@ export function createPiEventAccumulator(): PiEventAccumulator {
         if (line.trim()) s.ignoredLines++;
         return;
       }
+      acc.pushEvent(ev);
+    },
+    pushEvent(ev: { type: string } & Record<string, unknown>): void {
       s.events++;
       if (ev.type === "message_end") {
         const m = ev.message as PiMessage | undefined;
@@ -168,6 +173,7 @@ export function createPiEventAccumulator(): PiEventAccumulator {
       return { ...s, usage: { ...s.usage } };
     },
   };
+  return acc;
 }
 
 /** Summarises a whole Pi JSON event stream. Non-JSON and unknown lines are ignored. */

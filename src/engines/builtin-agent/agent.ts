@@ -3,7 +3,7 @@
 //
 // Input (environment): OPENAI_BASE_URL, OPENAI_API_KEY, OPENAI_MODEL (the run's proxy),
 // CTO_HARNESS_TASK_FILE (task.json with `instruction`), optional CTO_HARNESS_MAX_STEPS
-// (default 30), CTO_HARNESS_MAX_TOKENS (default 8192), CTO_HARNESS_COMMAND_TIMEOUT_SEC
+// (default 30), CTO_HARNESS_MAX_TOKENS (default 16384), CTO_HARNESS_COMMAND_TIMEOUT_SEC
 // (default 120), CTO_HARNESS_REQUEST_TIMEOUT_SEC (default 600).
 // Output (stdout): one trajectory event per line ({seq, ts, engine, kind, ...}, see
 // src/trajectory/schema.ts), then `CASE_RESULT {"protocol":"case-result/1",...}` last.
@@ -102,7 +102,7 @@ async function main(): Promise<void> {
     finish("failed", "no task", 2);
   }
   const maxSteps = intEnv("CTO_HARNESS_MAX_STEPS", 30);
-  const maxTokens = intEnv("CTO_HARNESS_MAX_TOKENS", 8192);
+  const maxTokens = intEnv("CTO_HARNESS_MAX_TOKENS", 16384);
   const limits: ToolLimits = { commandTimeoutMs: intEnv("CTO_HARNESS_COMMAND_TIMEOUT_SEC", 120) * 1000, maxOutputChars: 16_000 };
   // No SDK retries: a failed model call is evidence for the run, not something to hide.
   const client = new OpenAI({ baseURL, apiKey, maxRetries: 0, timeout: intEnv("CTO_HARNESS_REQUEST_TIMEOUT_SEC", 600) * 1000 });

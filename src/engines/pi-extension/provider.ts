@@ -32,8 +32,8 @@ export default function ctoHarnessProvider(pi: ExtensionAPI): void {
         reasoning: false,
         input: ["text"],
         cost: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 },
-        contextWindow: positiveInt(process.env.CTO_HARNESS_PI_CONTEXT_WINDOW, 65536),
-        maxTokens: positiveInt(process.env.CTO_HARNESS_PI_MAX_TOKENS, 8192),
+        contextWindow: positiveInt(process.env.CTO_HARNESS_PI_CONTEXT_WINDOW, 131072),
+        maxTokens: positiveInt(process.env.CTO_HARNESS_PI_MAX_TOKENS, 16384),
         compat: {
           supportsDeveloperRole: false,
           supportsReasoningEffort: false,
