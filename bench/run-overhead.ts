@@ -29,26 +29,31 @@ export async function bench(): Promise<object> {
     totals.push(report.timings.total_ms!);
     overheads.push(report.timings.total_ms! - (report.timings.tests_ms ?? 0));
   }
-  // 100 MB of agent output through the case engine: RSS growth must stay small.
-  const bin = join(runsDir, "flood.sh");
-  writeFileSync(bin, "#!/bin/sh\nhead -c 104857600 /dev/zero | tr '\\0' 'x'\necho 'CASE_RESULT {\"protocol\":\"case-result/1\",\"status\":\"completed\",\"summary\":\"flood\"}'\n");
-  chmodSync(bin, 0o755);
+  // Agent output through the case engine: RSS growth must not scale with the output size.
   const admission = join(runsDir, "admission.yaml");
   writeFileSync(admission, "admitted:\n  - sim/qwen3.6-35b-a3b\n");
-  const rssBefore = process.memoryUsage().rss;
-  let peak = rssBefore;
-  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
-  const flood = await runOnce({
-    fixture: "r1-string-slugify",
-    engine: "case",
-    provider: "sim",
-    model: "qwen3.6-35b-a3b",
-    runsDir,
-    isolation: "none",
-    budget: 1024,
-    env: { PATH: process.env.PATH, CTO_HARNESS_CASE_BIN: bin },
-  });
-  clearInterval(sampler);
+  const flood = async (bytes: number) => {
+    const bin = join(runsDir, `flood-${bytes}.sh`);
+    writeFileSync(bin, `#!/bin/sh\nhead -c ${bytes} /dev/zero | tr '\\0' 'x'\necho\necho 'CASE_RESULT {"protocol":"case-result/1","status":"completed","summary":"flood"}'\n`);
+    chmodSync(bin, 0o755);
+    const rssBefore = process.memoryUsage().rss;
+    let peak = rssBefore;
+    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
+    const { report } = await runOnce({
+      fixture: "r1-string-slugify",
+      engine: "case",
+      provider: "sim",
+      model: "qwen3.6-35b-a3b",
+      runsDir,
+      isolation: "none",
+      budget: 1024,
+      env: { PATH: process.env.PATH, CTO_HARNESS_CASE_BIN: bin },
+    });
+    clearInterval(sampler);
+    return { protocol_valid: report.agent_result?.protocol_valid ?? null, rss_growth_mb: Math.round(((peak - rssBefore) / 1048576) * 10) / 10 };
+  };
+  const small = await flood(10 * 1048576);
+  const large = await flood(100 * 1048576);
   rmSync(runsDir, { recursive: true, force: true });
   const medianOverhead = median(overheads);
   return {
@@ -57,8 +62,9 @@ export async function bench(): Promise<object> {
     fake_noop_overhead_ms_median: medianOverhead,
     target_overhead_ms: 300,
     overhead_within_target: medianOverhead <= 300,
-    flood_output_bytes: 104857600,
-    flood_run_status: flood.report.status,
-    flood_rss_growth_mb: Math.round(((peak - rssBefore) / 1048576) * 10) / 10,
+    flood_10mb: small,
+    flood_100mb: large,
+    // Flat: ten times the output must not cost ten times the memory.
+    flood_growth_ratio_100_vs_10: small.rss_growth_mb > 0 ? Math.round((large.rss_growth_mb / small.rss_growth_mb) * 100) / 100 : null,
   };
 }

@@ -72,6 +72,10 @@ const KEEP_LINES = 5;
 const MAX_LINE_BYTES = 1 << 20;
 const KEEP_LINE_CHARS = 2000;
 const POLL_MS = 100;
+/** After the child exits: output idle this long means the pipes are drained. */
+const PIPE_IDLE_MS = 100;
+/** After the child exits: never wait on the pipes longer than this. */
+const PIPE_DRAIN_MAX_MS = 5000;
 
 class CappedLog {
   readonly summary: StreamSummary = { bytes: 0, truncated: false, firstLines: [], lastLines: [] };
@@ -319,6 +323,7 @@ export async function runProcess(spec: ProcessSpec): Promise<ProcessOutcome> {
     let settled = false;
     let stopping = false;
     const timers: NodeJS.Timeout[] = [];
+    let lastOutputAt = Date.now();
     const settle = (v: { code: number | null; signal: string | null; error?: string }) => {
       if (settled) return;
       settled = true;
@@ -349,8 +354,14 @@ export async function runProcess(spec: ProcessSpec): Promise<ProcessOutcome> {
     };
     spec.signal?.addEventListener("abort", onAbort, { once: true });
     if (spec.signal?.aborted) onAbort();
-    child.stdout!.on("data", (c: Buffer) => out.write(c));
-    child.stderr!.on("data", (c: Buffer) => err.write(c));
+    child.stdout!.on("data", (c: Buffer) => {
+      lastOutputAt = Date.now();
+      out.write(c);
+    });
+    child.stderr!.on("data", (c: Buffer) => {
+      lastOutputAt = Date.now();
+      err.write(c);
+    });
     child.stdout!.on("error", () => {});
     child.stderr!.on("error", () => {});
     if (spec.stdin !== undefined) {
@@ -368,8 +379,14 @@ export async function runProcess(spec: ProcessSpec): Promise<ProcessOutcome> {
       spec.signal?.removeEventListener("abort", onAbort);
       if (child.pid) killGroup(child.pid, "SIGKILL"); // leftovers of the group
       strays = tree?.signalAll("SIGKILL") ?? 0; // leftovers that left the group
-      // Give the pipes a moment to deliver the last output, but never wait on them.
-      const t = setTimeout(() => settle({ code, signal }), 50);
+      // Drain what is still buffered in the pipes (an agent that printed megabytes just
+      // before exiting must not lose its last line), but never wait on a pipe a survivor
+      // holds open: settle once output has been idle for PIPE_IDLE_MS, or after PIPE_DRAIN_MAX_MS.
+      const exitedAt = Date.now();
+      const t = setInterval(() => {
+        const now = Date.now();
+        if (now - lastOutputAt >= PIPE_IDLE_MS || now - exitedAt >= PIPE_DRAIN_MAX_MS) settle({ code, signal });
+      }, 25);
       timers.push(t);
       let closed = 0;
       const onClose = () => {
