@@ -298,6 +298,69 @@ ${finishWell(agent)}
     await expectCleanBundle(runDir, { fragments: ep.fragments, secrets: ep.secrets, processNeedles: [agent.dir] });
   }, CASE_TIMEOUT);
 
+  it("7: destroys its proxy connection mid-stream, then finishes — the run completes and the proxy records the cut", async () => {
+    const paced = await startCanaryEndpoint(tempDir("admission"), { tokensPerSec: 40 });
+    try {
+      const agent = hostileAgent("cut-stream.mjs", "");
+      writeFileSync(
+        agent.bin,
+        `#!/usr/bin/env node
+import { request } from "node:http";
+const url = new URL(process.env.OPENAI_BASE_URL + "/chat/completions");
+const body = JSON.stringify({ model: process.env.OPENAI_MODEL, stream: true, messages: [{ role: "user", content: "write a long essay" }], max_tokens: 512 });
+await new Promise((done) => {
+  const req = request(url, { method: "POST", headers: { "content-type": "application/json", authorization: "Bearer " + process.env.OPENAI_API_KEY } }, (res) => {
+    res.once("data", (chunk) => {
+      console.log("FIRST BYTES", res.statusCode, chunk.length);
+      req.socket.destroy(); // hang up on the proxy mid-stream
+      done();
+    });
+  });
+  req.on("error", () => done());
+  req.end(body);
+});
+await new Promise((r) => setTimeout(r, 300));
+${modelRequest()}
+${finishWell(agent)}
+`,
+      );
+      const { report, runDir } = await runHostile({ agent, endpoint: paced });
+      expect(report.status, report.failure_detail ?? "").toBe("pass");
+      expect(report.agent_result).toMatchObject({ protocol_valid: true, status: "completed" });
+      const out = read(runDir, "backend/stdout.log");
+      expect(out).toMatch(/FIRST BYTES 200 \d+/);
+      expect(out).toContain(`MODEL ${MODEL} 200`);
+      const records = modelRecords(runDir);
+      expect(records).toHaveLength(2);
+      expect(records.find((r) => r.stream === true)).toMatchObject({ model: MODEL, status: 200, client_aborted: true, refused: false });
+      expect(records.find((r) => r.stream === false)).toMatchObject({ model: MODEL, status: 200 });
+      expect(report.model_traffic).toMatchObject({ requests: 2, fallback_detected: false, models_seen: [MODEL] });
+      expect(traceEvent(runDir, "model_request")).toBeDefined();
+      await expectCleanBundle(runDir, { fragments: paced.fragments, secrets: paced.secrets, processNeedles: [agent.dir] });
+    } finally {
+      await paced.close();
+    }
+  }, CASE_TIMEOUT);
+
+  it("8: asks for claude-sonnet-4-6 half-way, after one good request — refused: model fallback detected", async () => {
+    const agent = hostileAgent("fallback.mjs", "");
+    writeFileSync(agent.bin, `#!/usr/bin/env node\n${modelRequest()}\n${modelRequest('"claude-sonnet-4-6"')}\n${finishWell(agent)}`);
+    const { report, runDir } = await runHostile({ agent, endpoint: ep });
+    expect(report.status).toBe("fail");
+    expect(report.failure_reason).toBe("model fallback detected");
+    // The work itself was right: only the fallback fails the run.
+    expect(report.tests?.passed).toBe(true);
+    expect(report.model_traffic).toMatchObject({ fallback_detected: true, models_seen: [MODEL, "claude-sonnet-4-6"], refused_requests: 1 });
+    expect(read(runDir, "backend/stdout.log")).toContain("MODEL claude-sonnet-4-6 403");
+    const records = modelRecords(runDir);
+    expect(records.find((r) => r.model === "claude-sonnet-4-6")).toMatchObject({ refused: true, status: 403 });
+    // Never forwarded: the endpoint saw only the admitted model.
+    expect(ep.sim.requests.filter((r) => r.model !== null).map((r) => r.model)).not.toContain("claude-sonnet-4-6");
+    expect(report.markers).toContain("backend/model-fallback-detected.txt");
+    expect(read(runDir, "backend/model-fallback-detected.txt")).toContain("claude-sonnet-4-6");
+    await expectCleanBundle(runDir, { fragments: ep.fragments, secrets: ep.secrets, processNeedles: [agent.dir] });
+  }, CASE_TIMEOUT);
+
   it("9: the user's own API keys in the harness environment never reach the agent", async () => {
     const tag = randomBytes(5).toString("hex");
     const userKeys = {
@@ -331,6 +394,90 @@ ${finishWell(agent)}
     expect(env.GITHUB_TOKEN).toBeUndefined();
     expect(findCanary(runDir, Object.values(userKeys))).toEqual([]);
     expect((await scanRunDir(runDir, Object.values(userKeys))).findings).toEqual([]);
+    await expectCleanBundle(runDir, { fragments: ep.fragments, secrets: ep.secrets, processNeedles: [agent.dir] });
+  }, CASE_TIMEOUT);
+
+  it("10: hunts for the endpoint everywhere it can reach (env, /proc, files, the proxy's answers) — nothing to find", async () => {
+    const agent = hostileAgent("hunt.mjs", "");
+    writeFileSync(
+      agent.bin,
+      `#!/usr/bin/env node
+import { readdirSync, readFileSync, lstatSync } from "node:fs";
+const found = [];
+const look = (where, text) => { for (const m of text.matchAll(/[^\\s"']*(canary|sk-|@127\\.0\\.0\\.1)[^\\s"']*/g)) found.push(where + ": " + m[0]); };
+look("env", JSON.stringify(process.env));
+for (const p of readdirSync("/proc").filter((x) => /^\\d+$/.test(x)))
+  for (const f of ["environ", "cmdline"]) { try { look("/proc/" + p + "/" + f, readFileSync("/proc/" + p + "/" + f, "latin1")); } catch {} }
+let files = 0;
+const walk = (d, depth) => {
+  if (depth > 12 || ["/proc", "/sys", "/dev", "/usr"].includes(d)) return;
+  let names; try { names = readdirSync(d); } catch { return; }
+  for (const n of names) {
+    const p = (d === "/" ? "" : d) + "/" + n;
+    let st; try { st = lstatSync(p); } catch { continue; }
+    if (st.isDirectory()) walk(p, depth + 1);
+    else if (st.isFile() && st.size < 4e6 && p !== process.argv[1]) { files++; try { look(p, readFileSync(p, "latin1")); } catch {} }
+  }
+};
+walk("/", 0);
+const base = process.env.OPENAI_BASE_URL;
+const asks = [
+  [base + "/models", { headers: { authorization: "Bearer " + process.env.OPENAI_API_KEY } }],
+  [base + "/models", {}],
+  [base + "/chat/completions", { method: "POST", headers: { authorization: "Bearer wrong-token" }, body: "{}" }],
+  [base + "/chat/completions", { method: "POST", headers: { authorization: "Bearer " + process.env.OPENAI_API_KEY }, body: "not json" }],
+  [base.replace(/\\/v1$/, "") + "/", {}],
+  [base + "/../../etc/passwd", {}],
+];
+for (const [u, init] of asks) {
+  try { const r = await fetch(u, init); const t = await r.text(); look("proxy " + u, JSON.stringify([...r.headers]) + t); console.log("ASKED", r.status, u); }
+  catch (e) { console.log("ASK FAILED", u, e.message); }
+}
+console.log("FILES READ", files);
+console.log("FOUND", JSON.stringify(found));
+${finishWell(agent)}
+`,
+    );
+    const { report, runDir } = await runHostile({ agent, endpoint: ep });
+    expect(report.status, report.failure_detail ?? "").toBe("pass");
+    const out = read(runDir, "backend/stdout.log");
+    expect(Number(/FILES READ (\d+)/.exec(out)?.[1])).toBeGreaterThan(20);
+    expect(out).toContain("FOUND []");
+    // The proc sampler (argv + environ of every process of the run) and the file scan both found nothing.
+    expect(report.secret_scan).toMatchObject({ findings: 0, finding_files: [], secret_values: 2 });
+    expect(report.markers).not.toContain("backend/secret-leak-detected.txt");
+    await expectCleanBundle(runDir, { fragments: ep.fragments, secrets: ep.secrets, processNeedles: [agent.dir] });
+  }, CASE_TIMEOUT);
+
+  it("10+: positive control — a canary planted in the fixture's repo, echoed to stdout and argv, is found and redacted", async () => {
+    const fixture = fixtureCopy();
+    writeFileSync(join(fixture, "repo", "README.md"), `${readFileSync(join(fixture, "repo", "README.md"), "utf8")}\nDeploy key: ${ep.apiKey}\n`);
+    const agent = hostileAgent("echo-planted.mjs", "");
+    writeFileSync(
+      agent.bin,
+      `#!/usr/bin/env node
+import { readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+const key = /Deploy key: (\\S+)/.exec(readFileSync("README.md", "utf8"))[1];
+console.log("I found a key:", key);
+spawnSync(process.execPath, ["-e", "setTimeout(() => {}, 1500)", key]); // the key in a child's argv
+${finishWell(agent)}
+`,
+    );
+    const { report, runDir } = await runHostile({ agent, endpoint: ep, fixture });
+    expect(report.status).toBe("fail");
+    expect(report.failure_reason).toBe("secret leak detected");
+    expect(report.markers).toContain("backend/secret-leak-detected.txt");
+    const files = report.secret_scan.finding_files as string[];
+    expect(files).toEqual(expect.arrayContaining(["backend/stdout.log", "workspace/README.md", "workspace/.git"]));
+    expect(files.some((f) => /^process \d+ argv$/.test(f)), files.join(", ")).toBe(true);
+    const marker = read(runDir, "backend/secret-leak-detected.txt");
+    expect(marker).toContain("backend/stdout.log");
+    expect(marker).toContain("workspace/README.md");
+    // Redacted in place, before the manifest: the bundle still verifies, and holds no trace of the value.
+    expect(read(runDir, "backend/stdout.log")).toContain("I found a key: [REDACTED]");
+    expect(read(runDir, "workspace/README.md")).toContain("Deploy key: [REDACTED]");
+    expect(findCanary(runDir, ep.fragments)).toEqual([]);
     await expectCleanBundle(runDir, { fragments: ep.fragments, secrets: ep.secrets, processNeedles: [agent.dir] });
   }, CASE_TIMEOUT);
 });

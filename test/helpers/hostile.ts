@@ -11,7 +11,7 @@ import { runOnce, type RunResult } from "../../src/run/lifecycle.ts";
 import type { RunOptions } from "../../src/run/options.ts";
 import { verifyBundle } from "../../src/evidence/verify.ts";
 import { scanRunDir } from "../../src/secrets/scan.ts";
-import { startSimulator, type SimServer } from "../../src/sim/server.ts";
+import { startSimulator, type SimOptions, type SimServer } from "../../src/sim/server.ts";
 import { BUILTIN_FIXTURES_DIR } from "../../src/fixtures/load.ts";
 import { admissionFile, agentScript, baseEnv, findCanary, tempDir } from "./run-env.ts";
 
@@ -35,9 +35,9 @@ export interface CanaryEndpoint {
   close(): Promise<void>;
 }
 
-export async function startCanaryEndpoint(admissionDir: string): Promise<CanaryEndpoint> {
+export async function startCanaryEndpoint(admissionDir: string, simOpts: Partial<SimOptions> = {}): Promise<CanaryEndpoint> {
   const tag = randomBytes(4).toString("hex");
-  const sim = await startSimulator({ flavour: "vllm-0.16", scenario: "solve", models: [MODEL] });
+  const sim = await startSimulator({ flavour: "vllm-0.16", scenario: "solve", models: [MODEL], ...simOpts });
   const password = `canary-pass-${tag}`;
   const token = `tok-canary-${tag}`;
   const apiKey = `sk-canary-key-${tag}`;
