@@ -13,7 +13,7 @@ export interface ToolOutcome {
 export interface ToolLimits {
   /** Wall-clock limit of one bash command. */
   commandTimeoutMs: number;
-  /** Output longer than this is cut in the middle (head and tail kept). */
+  /** Bash output: this many bytes of the head and of the tail are kept, the middle cut; files read are cut to this many chars. */
   maxOutputChars: number;
 }
 
@@ -74,12 +74,19 @@ function runShell(command: string, cwd: string, limits: ToolLimits): Promise<Too
   return new Promise((done) => {
     // Own process group, so a timeout kills everything the command started.
     const child = spawn("sh", ["-c", command], { cwd, detached: true, stdio: ["ignore", "pipe", "pipe"] });
-    const chunks: Buffer[] = [];
+    // Head and tail are kept, the middle dropped: a test run's verdict is at the end.
+    const cap = limits.maxOutputChars;
+    let head = Buffer.alloc(0);
+    let tail = Buffer.alloc(0);
     let size = 0;
     const keep = (c: Buffer) => {
-      // Hold at most a few times the cut length; the middle is dropped anyway.
-      if (size < limits.maxOutputChars * 4) chunks.push(c);
       size += c.length;
+      if (head.length < cap) {
+        const room = cap - head.length;
+        head = Buffer.concat([head, c.subarray(0, room)]);
+        c = c.subarray(room);
+      }
+      if (c.length) tail = Buffer.concat([tail, c]).subarray(-cap);
     };
     child.stdout.on("data", keep);
     child.stderr.on("data", keep);
@@ -98,7 +105,11 @@ function runShell(command: string, cwd: string, limits: ToolLimits): Promise<Too
     });
     child.on("close", (code, signal) => {
       clearTimeout(timer);
-      const out = truncateMiddle(Buffer.concat(chunks).toString("utf8"), limits.maxOutputChars);
+      const dropped = size - head.length - tail.length;
+      const out =
+        dropped > 0
+          ? `${head.toString("utf8")}\n[... ${dropped} bytes cut ...]\n${tail.toString("utf8")}`
+          : head.toString("utf8") + tail.toString("utf8");
       const status = timedOut
         ? `timed out after ${limits.commandTimeoutMs / 1000} s (killed)`
         : `exit code ${code ?? `none (signal ${signal})`}`;
