@@ -4,7 +4,10 @@ import { existsSync, realpathSync } from "node:fs";
 import { copyFile, mkdir, readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { decideCaseResult, type PiStreamSummary } from "./case-protocol.ts";
-import { parsePiEvents } from "./pi-events.ts";
+import { createPiEventAccumulator, parsePiLine } from "./pi-events.ts";
+import { piEventToTrajectory } from "../trajectory/from-pi.ts";
+import { trajectoryPath } from "../trajectory/paths.ts";
+import { createTrajectoryWriter } from "../trajectory/writer.ts";
 import { spawnAgent } from "./spawn.ts";
 import type { Engine, EngineContext, EngineOutcome } from "./types.ts";
 
@@ -12,8 +15,6 @@ export const CASE_BIN_VAR = "CTO_HARNESS_CASE_BIN";
 /** Extra `:`-separated read-only paths the Case agent needs inside the sandbox (its install). */
 export const CASE_RO_PATHS_VAR = "CTO_HARNESS_CASE_RO_PATHS";
 const CASE_RESULT_PREFIX = "CASE_RESULT ";
-/** Pi event lines are large; keep at most this many for parsing the final answer. */
-const MAX_PI_LINES = 20_000;
 
 export const caseEngine: Engine = {
   name: "case",
@@ -36,7 +37,10 @@ export const caseEngine: Engine = {
     const resultFile = join(io, "result.json");
     await copyFile(ctx.taskFile, join(io, "task.json"));
     let caseResultLine: string | null = null;
-    const piLines: string[] = [];
+    // Case is Pi-based: a Pi --mode json stream on stdout is parsed as it arrives (memory flat)
+    // and mapped into the trajectory.
+    const piEvents = createPiEventAccumulator();
+    const trajectory = createTrajectoryWriter(trajectoryPath(ctx.runDir), { engine: "case" });
     const roBinds = [dirname(realpathSync(bin))];
     for (const p of (ctx.env[CASE_RO_PATHS_VAR] ?? "").split(":")) if (p.trim()) roBinds.push(p.trim());
     const proc = await spawnAgent(ctx, {
@@ -49,18 +53,23 @@ export const caseEngine: Engine = {
       },
       roBinds,
       onStdoutLine: (line) => {
-        if (line.startsWith(CASE_RESULT_PREFIX)) caseResultLine = line.slice(CASE_RESULT_PREFIX.length);
-        else if (line.startsWith("{") && piLines.length < MAX_PI_LINES && !line.includes('"type":"message_update"')) {
-          piLines.push(line);
+        if (line.startsWith(CASE_RESULT_PREFIX)) {
+          caseResultLine = line.slice(CASE_RESULT_PREFIX.length);
+          return;
         }
+        if (!line.startsWith("{") || line.includes('"type":"message_update"')) return;
+        const ev = parsePiLine(line);
+        if (ev === null) return;
+        piEvents.pushEvent(ev);
+        for (const t of piEventToTrajectory(ev)) trajectory.write(t);
       },
-    });
+    }).finally(() => trajectory.close());
     let resultText: string | null = null;
     if (existsSync(resultFile)) {
       resultText = await readFile(resultFile, "utf8");
       await copyFile(resultFile, join(ctx.backendDir, "result.json"));
     }
-    const pi = parsePiEvents(piLines);
+    const pi = piEvents.summary();
     const piSummary: PiStreamSummary | null = pi.found
       ? { found: true, finalText: pi.finalText, stopReason: pi.stopReason, errorMessage: pi.errorMessage }
       : null;
