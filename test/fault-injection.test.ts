@@ -4,8 +4,9 @@
 // with userinfo and a token). Each case states what the agent tries, and asserts the verdict,
 // a complete verifiable bundle, no canary anywhere (raw or encoded) and no surviving process.
 // What each agent tries and what stops it: docs/fault-injection.md.
+import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { closeSync, constants, cpSync, existsSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -65,6 +66,15 @@ function fixtureCopy(): string {
   const dir = join(tempDir("fixture-copy"), FIXTURE);
   cpSync(join(BUILTIN_FIXTURES_DIR, FIXTURE), dir, { recursive: true });
   return dir;
+}
+
+/** Opens a FIFO for writing (non-blocking) and closes it: a reader blocked in open() gets EOF. */
+function releaseFifo(path: string): void {
+  try {
+    closeSync(openSync(path, constants.O_WRONLY | constants.O_NONBLOCK));
+  } catch {
+    /* no reader, or not a FIFO */
+  }
 }
 
 describe("fault injection: hostile agents under bwrap, through the real lifecycle", () => {
@@ -479,5 +489,157 @@ ${finishWell(agent)}
     expect(read(runDir, "workspace/README.md")).toContain("Deploy key: [REDACTED]");
     expect(findCanary(runDir, ep.fragments)).toEqual([]);
     await expectCleanBundle(runDir, { fragments: ep.fragments, secrets: ep.secrets, processNeedles: [agent.dir] });
+  }, CASE_TIMEOUT);
+});
+
+// Agents that attack the harness's own host-side steps (reading the result file, running the
+// judging tests, reading the workspace's git objects) and the environment it is started from.
+describe("fault injection: attacks on the harness's host-side steps", () => {
+  let ep: CanaryEndpoint;
+  beforeEach(async () => {
+    ep = await startCanaryEndpoint(tempDir("admission"));
+  });
+  afterEach(async () => {
+    await ep.close();
+  });
+
+  it("11: plants code the judging tests import — it must run as confined as the agent (host unchanged, no connection, no protected read)", async () => {
+    const listener = await startListener();
+    const prot = tempDir("protected");
+    const secret = `protected-canary-${randomBytes(6).toString("hex")}`;
+    writeFileSync(join(prot, "secret.txt"), secret);
+    const escapeFile = `/tmp/cto-hostile-trojan-${randomBytes(5).toString("hex")}`;
+    try {
+      const agent = hostileAgent("trojan.mjs", "");
+      const trojan = `
+import { writeFileSync, readFileSync } from "node:fs";
+import { connect } from "node:net";
+try { writeFileSync(${JSON.stringify(escapeFile)}, "written by code the agent planted\\n"); } catch {}
+try { const s = connect(${listener.port}, "127.0.0.1"); s.on("error", () => {}); s.end("trojan"); } catch {}
+try { console.log("TROJAN READ", readFileSync(${JSON.stringify(join(prot, "secret.txt"))}, "utf8")); } catch {}
+`;
+      writeFileSync(
+        agent.bin,
+        `#!/usr/bin/env node
+import { readFileSync, writeFileSync } from "node:fs";
+writeFileSync("src/slugify.js", ${JSON.stringify(trojan)} + readFileSync(${JSON.stringify(agent.fix)}, "utf8"));
+writeFileSync(process.env.CTO_HARNESS_RESULT_FILE, JSON.stringify({ protocol: "case-result/1", status: "completed", summary: "fixed" }));
+`,
+      );
+      const { report, runDir } = await runHostile({ agent, endpoint: ep, env: { CTO_HARNESS_PROTECTED_PATHS: prot } });
+      await new Promise((r) => setTimeout(r, 300));
+      expect(report.tests?.passed).toBe(true);
+      expect(existsSync(escapeFile), "the tests ran the agent's code on the host: it wrote " + escapeFile).toBe(false);
+      expect(listener.connections, "the tests ran the agent's code with the host's network").toBe(0);
+      expect(findCanary(runDir, [secret]), "the tests ran the agent's code where the protected path is readable").toEqual([]);
+      await expectCleanBundle(runDir, { fragments: ep.fragments, secrets: ep.secrets, processNeedles: [agent.dir] });
+    } finally {
+      await listener.close();
+      rmSync(escapeFile, { force: true });
+    }
+  }, CASE_TIMEOUT);
+
+  it("12: makes its result file a symlink to a host file it cannot see — the harness must not copy that file into the bundle", async () => {
+    const hostOnly = tempDir("host-only");
+    const secret = `host-only-canary-${randomBytes(6).toString("hex")}`;
+    const target = join(hostOnly, "notes.json");
+    writeFileSync(target, JSON.stringify({ protocol: "case-result/1", status: "completed", summary: secret }));
+    const agent = hostileAgent("result-symlink.sh", "");
+    writeFileSync(
+      agent.bin,
+      `#!/bin/sh
+cp ${agent.fix} src/slugify.js
+ln -s ${target} "$CTO_HARNESS_RESULT_FILE"
+cat ${target} || echo "not visible inside"
+`,
+    );
+    const { report, runDir } = await runHostile({ agent, endpoint: ep });
+    expect(read(runDir, "backend/stdout.log")).toContain("not visible inside");
+    expect(findCanary(runDir, [secret]), "the host file's content reached the bundle through the symlink").toEqual([]);
+    expect(report.agent_result?.summary ?? "").not.toContain(secret);
+    expect(report.failure_reason).toBe("case agent result protocol failed");
+    await expectCleanBundle(runDir, { fragments: ep.fragments, secrets: ep.secrets, processNeedles: [agent.dir] });
+  }, CASE_TIMEOUT);
+
+  it("13: makes its result file a FIFO — the harness must not block on it", async () => {
+    const agent = hostileAgent("result-fifo.sh", `#!/bin/sh\nmkfifo "$CTO_HARNESS_RESULT_FILE"\necho made a fifo\n`);
+    const runsDir = tempDir("runs-fifo");
+    const run = runHostile({ agent, endpoint: ep, runsDir });
+    const timeout = new Promise<"hung">((r) => setTimeout(() => r("hung"), 20_000));
+    try {
+      const first = await Promise.race([run, timeout]);
+      expect(first, "runOnce blocked reading a FIFO the agent left as its result file").not.toBe("hung");
+      if (first === "hung") return;
+      const { report, runDir } = first;
+      expect(report.failure_reason).toBe("case agent result protocol failed");
+      await expectCleanBundle(runDir, { fragments: ep.fragments, secrets: ep.secrets, processNeedles: [agent.dir] });
+    } finally {
+      // Release a reader blocked in open(): a writer opens and closes the FIFO.
+      for (const name of readdirSync(runsDir)) releaseFifo(join(runsDir, name, "agent-io", "result.json"));
+      await Promise.race([run.catch(() => {}), new Promise((r) => setTimeout(r, 5000))]);
+    }
+  }, CASE_TIMEOUT);
+
+  it("14: the user exported OPENAI_MODEL (or another harmless OPENAI_* value) for other tools — the run still works", async () => {
+    const agent = hostileAgent("plain.mjs", "");
+    writeFileSync(agent.bin, `#!/usr/bin/env node\n${modelRequest()}\n${finishWell(agent)}`);
+    const { report, runDir } = await runHostile({ agent, endpoint: ep, env: { OPENAI_MODEL: MODEL, OPENAI_API_TYPE: "openai" } });
+    expect(report.failure_detail).toBeNull();
+    expect(report.status).toBe("pass");
+    await expectCleanBundle(runDir, { fragments: ep.fragments, secrets: ep.secrets, processNeedles: [agent.dir] });
+  }, CASE_TIMEOUT);
+
+  it("15: points its workspace's git at a protected repository (objects/info/alternates) — the harness reads nothing there", async () => {
+    // A target repository the user protected, holding a value that must never be read.
+    const prot = tempDir("protected-repo");
+    const planted = `protected-repo-canary-${randomBytes(6).toString("hex")}`;
+    writeFileSync(join(prot, "config.txt"), `token=${planted}\n`);
+    const git = (...args: string[]) => execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@t", ...args], { cwd: prot, stdio: "ignore" });
+    git("init", "-q");
+    git("add", "-A");
+    git("commit", "-qm", "x");
+    const agent = hostileAgent("alternates.sh", "");
+    writeFileSync(
+      agent.bin,
+      `#!/bin/sh
+cp ${agent.fix} src/slugify.js
+echo ${join(prot, ".git", "objects")} > .git/objects/info/alternates
+printf '{"protocol":"case-result/1","status":"completed","summary":"x"}' > "$CTO_HARNESS_RESULT_FILE"
+`,
+    );
+    // The scan is given the protected value as a secret: a finding would prove the harness read the protected repository.
+    const { report, runDir } = await runHostile({ agent, endpoint: ep, env: { CTO_HARNESS_PROTECTED_PATHS: prot, CTO_HARNESS_CASE_LOCAL_API_KEY: planted } });
+    expect(report.secret_scan.finding_files, "the harness read objects of the protected repository").toEqual([]);
+    expect(report.status, report.failure_detail ?? "").toBe("pass");
+    await expectCleanBundle(runDir, { processNeedles: [agent.dir] });
+  }, CASE_TIMEOUT);
+
+  it("16: leaves FIFOs and symlinks among its workspace's git objects — the scan neither blocks nor follows them", async () => {
+    const hostOnly = tempDir("host-only");
+    const agent = hostileAgent("git-traps.sh", "");
+    writeFileSync(
+      agent.bin,
+      `#!/bin/sh
+cp ${agent.fix} src/slugify.js
+mkdir -p .git/objects/ab
+mkfifo .git/objects/ab/${"c".repeat(38)}
+ln -s ${join(hostOnly, "loose")} .git/objects/ab/${"d".repeat(38)}
+printf '{"protocol":"case-result/1","status":"completed","summary":"x"}' > "$CTO_HARNESS_RESULT_FILE"
+`,
+    );
+    const runsDir = tempDir("runs-gitfifo");
+    const run = runHostile({ agent, endpoint: ep, runsDir });
+    const timeout = new Promise<"hung">((r) => setTimeout(() => r("hung"), 25_000));
+    try {
+      const first = await Promise.race([run, timeout]);
+      expect(first, "the run blocked on a FIFO among the workspace's git objects").not.toBe("hung");
+      if (first === "hung") return;
+      const { report, runDir } = first;
+      expect(report.status, report.failure_detail ?? "").toBe("pass");
+      await expectCleanBundle(runDir, { fragments: ep.fragments, secrets: ep.secrets, processNeedles: [agent.dir] });
+    } finally {
+      for (const name of readdirSync(runsDir)) releaseFifo(join(runsDir, name, "workspace", ".git", "objects", "ab", "c".repeat(38)));
+      await Promise.race([run.catch(() => {}), new Promise((r) => setTimeout(r, 5000))]);
+    }
   }, CASE_TIMEOUT);
 });

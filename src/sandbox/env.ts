@@ -6,11 +6,21 @@
 const ALLOWED = new Set(["PATH", "LANG", "LANGUAGE", "TERM", "TZ"]);
 const ALLOWED_PREFIX = /^LC_[A-Z_]+$/;
 
-/** Names whose values in the harness's environment are treated as the user's secrets. */
+const VENDOR_PREFIX = /^(ANTHROPIC|OPENAI|AZURE|GEMINI|GOOGLE|MISTRAL|GROQ|TOGETHER|DEEPSEEK|OPENROUTER|HF|HUGGING_FACE|AWS|DASHSCOPE|QWEN)_/;
+/** Parts of a vendor variable's name that make its value credential-like (a key, a token, where to send it). */
+const VENDOR_SECRET_PART = /KEY|TOKEN|SECRET|PASS|URL|URI|ENDPOINT|HOST|CRED|AUTH|ORG|SESSION|COOKIE/;
+
+/**
+ * Names whose values in the harness's environment are treated as the user's secrets.
+ * A vendor's variable counts only when its name says credential or endpoint: a user who
+ * exported `OPENAI_MODEL=qwen3.6-35b-a3b` or `AWS_REGION` for other tools must not have
+ * the agent's own `OPENAI_MODEL` refused as "carrying a secret" (found by
+ * test/fault-injection.test.ts, case 14).
+ */
 export function isSecretName(name: string): boolean {
   return (
     name.startsWith("CTO_HARNESS_CASE_LOCAL_") ||
-    /^(ANTHROPIC|OPENAI|AZURE|GEMINI|GOOGLE|MISTRAL|GROQ|TOGETHER|DEEPSEEK|OPENROUTER|HF|HUGGING_FACE|AWS|DASHSCOPE|QWEN)_/.test(name) ||
+    (VENDOR_PREFIX.test(name) && VENDOR_SECRET_PART.test(name.replace(VENDOR_PREFIX, ""))) ||
     /(API_KEY|_TOKEN|SECRET|PASSWORD|PASSWD|_KEY|BASE_URL|_CREDENTIALS?)$/.test(name)
   );
 }
