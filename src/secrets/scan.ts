@@ -5,7 +5,8 @@
 // the form of the leak, never the value.
 import { spawn } from "node:child_process";
 import { constants, createReadStream, createWriteStream } from "node:fs";
-import { lstat, open, readdir, readlink, rename, rm, stat, unlink } from "node:fs/promises";
+import { copyFile, link, lstat, mkdir, mkdtemp, open, readdir, readlink, rename, rm, stat, unlink, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { basename, join, relative } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { createGzip, createGunzip } from "node:zlib";
@@ -220,9 +221,77 @@ function gitEnv(): NodeJS.ProcessEnv {
   };
 }
 
-/** Streams `git cat-file --batch-all-objects --batch` and scans each object's content. */
+const LOOSE_DIR = /^[0-9a-f]{2}$/;
+const LOOSE_NAME = /^[0-9a-f]{38}([0-9a-f]{24})?$/;
+const PACK_NAME = /^pack-[0-9a-f]{40,64}\.(pack|idx)$/;
+
+/**
+ * A clean copy of a repository's object store for git to read: only regular files that are
+ * loose objects or packs, hard-linked (copied across file systems) into a fresh bare
+ * repository. A git dir inside a run directory was writable by the agent, and git run on it
+ * directly would follow `objects/info/alternates` (into a protected repository), follow
+ * symlinked objects out of the run, block forever on a FIFO posing as an object, and read
+ * the agent's config (`include.path`). What is left out is named in `skipped`.
+ */
+async function shadowObjectStore(gitDir: string): Promise<{ dir: string; skipped: string[] }> {
+  const dir = await mkdtemp(join(tmpdir(), "cto-harness-scan-git-"));
+  const skipped: string[] = [];
+  await mkdir(join(dir, "objects", "pack"), { recursive: true });
+  await mkdir(join(dir, "refs"), { recursive: true });
+  await writeFile(join(dir, "HEAD"), "ref: refs/heads/main\n");
+  const place = async (src: string, dest: string) => {
+    try {
+      await link(src, dest);
+    } catch {
+      await copyFile(src, dest);
+    }
+  };
+  const objects = join(gitDir, "objects");
+  const top = await lstat(objects).catch(() => null);
+  if (!top?.isDirectory()) {
+    if (top) skipped.push("objects (not a directory)");
+    return { dir, skipped };
+  }
+  for (const entry of await readdir(objects, { withFileTypes: true })) {
+    const sub = join(objects, entry.name);
+    if (entry.isDirectory() && (LOOSE_DIR.test(entry.name) || entry.name === "pack")) {
+      const isPack = entry.name === "pack";
+      if (!isPack) await mkdir(join(dir, "objects", entry.name));
+      for (const f of await readdir(sub, { withFileTypes: true })) {
+        if (f.isFile() && (isPack ? PACK_NAME.test(f.name) : LOOSE_NAME.test(f.name))) {
+          await place(join(sub, f.name), join(dir, "objects", entry.name, f.name));
+        } else if (!(isPack && f.isFile())) {
+          skipped.push(`objects/${entry.name}/${f.name}`);
+        }
+      }
+    } else if (entry.isDirectory() && entry.name === "info") {
+      for (const f of await readdir(sub)) if (f === "alternates" || f === "http-alternates") skipped.push(`objects/info/${f} (not followed)`);
+    } else {
+      skipped.push(`objects/${entry.name}`);
+    }
+  }
+  return { dir, skipped };
+}
+
+/** Streams `git cat-file --batch-all-objects --batch` over a clean copy of the object store and scans each object's content. */
 async function scanGitObjects(ctx: Ctx, gitDir: string): Promise<void> {
   const rel = relative(ctx.root, gitDir) || ".";
+  let shadow: { dir: string; skipped: string[] };
+  try {
+    shadow = await shadowObjectStore(gitDir);
+  } catch (e) {
+    ctx.errors.push(`${rel} (git objects): cannot read the object store: ${(e as Error).message}`);
+    return;
+  }
+  for (const s of shadow.skipped) ctx.errors.push(`${rel}/${s}: not a loose object or pack file; not read`);
+  try {
+    await catAllObjects(ctx, shadow.dir, rel);
+  } finally {
+    await rm(shadow.dir, { recursive: true, force: true });
+  }
+}
+
+async function catAllObjects(ctx: Ctx, gitDir: string, rel: string): Promise<void> {
   const child = spawn(
     "git",
     ["-c", "safe.directory=*", "--git-dir", gitDir, "cat-file", "--batch-all-objects", "--batch", "--unordered"],
@@ -386,7 +455,8 @@ async function deleteGitObjects(ctx: Ctx, gitDir: string, rel: string, oids: Set
   const packDir = join(gitDir, "objects", "pack");
   let packs: string[] = [];
   try {
-    packs = (await readdir(packDir)).filter((n) => n.endsWith(".idx"));
+    // Regular files only: a FIFO named *.idx would block the reader below.
+    packs = (await readdir(packDir, { withFileTypes: true })).filter((e) => e.isFile() && e.name.endsWith(".idx")).map((e) => e.name);
   } catch {
     /* no packs */
   }
