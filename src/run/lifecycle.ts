@@ -540,7 +540,13 @@ export async function runOnce(opts: RunOptions): Promise<RunResult> {
     patch.sha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
     await writeJsonAtomic(join(runDir, "changed-files.json"), []);
   }
-  Report.parse(report);
+  const checked = Report.safeParse(report);
+  if (!checked.success) {
+    // A bug of ours must still leave a report that says so, never a directory without one.
+    report.status = "error";
+    report.failure_reason = "harness error";
+    report.failure_detail = `report failed its own schema: ${checked.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`;
+  }
   trace.emit("run_finished", { status: report.status, failure_reason: report.failure_reason });
   await writeJsonAtomic(join(runDir, "report.json"), report);
   await writeManifest(runDir);
