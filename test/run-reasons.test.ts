@@ -1,0 +1,98 @@
+// Failure reasons and markers of the contract not produced elsewhere, each by a real run.
+import { existsSync, mkdirSync, readFileSync, cpSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { runOnce } from "../src/run/lifecycle.ts";
+import { resetSandboxCheck } from "../src/sandbox/bwrap.ts";
+import { BUILTIN_FIXTURES_DIR } from "../src/fixtures/load.ts";
+import { verifyBundle } from "../src/evidence/verify.ts";
+import { baseEnv, tempDir } from "./helpers/run-env.ts";
+
+const common = { model: "qwen3.6-35b-a3b", budget: 1024 };
+
+describe("failure reasons and markers", () => {
+  afterEach(() => {
+    delete process.env.CTO_HARNESS_BWRAP;
+    resetSandboxCheck();
+  });
+
+  it("a server that writes its reasoning into content blocks: provider response shape unavailable", async () => {
+    const { report, runDir } = await runOnce({
+      ...common,
+      fixture: "r1-string-slugify",
+      engine: "builtin",
+      provider: "sim",
+      isolation: "none",
+      runsDir: tempDir("runs"),
+      sim: { scenario: "V4" },
+      env: baseEnv(),
+    });
+    expect(report).toMatchObject({ status: "blocked", failure_reason: "provider response shape unavailable", case_process_started: false });
+    expect(report.probe?.classification).toBe("REASONING_IN_CONTENT_TAGGED");
+    const marker = readFileSync(join(runDir, "backend", "provider-response-shape-unavailable.txt"), "utf8");
+    expect(marker).toContain("--reasoning-parser");
+    expect(existsSync(join(runDir, "probe.json"))).toBe(true);
+  });
+
+  it("a sandbox that cannot start blocks the run (fail closed) with advice", async () => {
+    process.env.CTO_HARNESS_BWRAP = "/nonexistent/bwrap";
+    resetSandboxCheck();
+    const { report, runDir } = await runOnce({
+      ...common,
+      fixture: "r1-string-slugify",
+      engine: "builtin",
+      provider: "sim",
+      isolation: "bwrap",
+      runsDir: tempDir("runs"),
+      env: baseEnv(),
+    });
+    expect(report).toMatchObject({ status: "blocked", failure_reason: "sandbox unavailable", case_process_started: false, isolation: "none" });
+    const marker = readFileSync(join(runDir, "backend", "sandbox-unavailable.txt"), "utf8");
+    expect(marker).toContain("--isolation none");
+  });
+
+  it("a Case binary that does not exist: case process failed to start", async () => {
+    const { report, runDir } = await runOnce({
+      ...common,
+      fixture: "r1-string-slugify",
+      engine: "case",
+      provider: "sim",
+      isolation: "none",
+      runsDir: tempDir("runs"),
+      env: baseEnv({ CTO_HARNESS_CASE_BIN: "/nonexistent/case-agent" }),
+    });
+    expect(report).toMatchObject({ status: "fail", failure_reason: "case process failed to start", case_process_started: false });
+    expect(readFileSync(join(runDir, "backend", "start-error.txt"), "utf8")).toContain("CTO_HARNESS_CASE_BIN");
+  });
+
+  it("a fixture whose tests pass without any change: the baseline makes every pass invalid", async () => {
+    const dir = join(tempDir("broken-fixture"), "always-green");
+    cpSync(join(BUILTIN_FIXTURES_DIR, "r1-string-slugify"), dir, { recursive: true });
+    // The reference fix already applied to the repo: doing nothing passes.
+    cpSync(join(dir, "solution", "src", "slugify.js"), join(dir, "repo", "src", "slugify.js"));
+    writeFileSync(join(dir, "fixture.yaml"), readFileSync(join(dir, "fixture.yaml"), "utf8").replace(/^id: .*$/m, "id: always-green"));
+    const { report } = await runOnce({ ...common, fixture: dir, engine: "fake-oracle", provider: "sim", isolation: "none", runsDir: tempDir("runs"), env: baseEnv() });
+    expect(report.tests?.passed).toBe(true);
+    expect(report).toMatchObject({ status: "fail", failure_reason: "baseline invalid" });
+    expect(report.baseline_comparison).toMatchObject({ baseline_status: "pass", valid_for_pass_claim: false });
+  });
+
+  it("a fault inside the harness still leaves a complete report: harness error", async () => {
+    const runDir = join(tempDir("runs"), "fixed-run");
+    mkdirSync(runDir);
+    writeFileSync(join(runDir, "workspace"), "a file where the workspace directory must go");
+    const { report } = await runOnce({
+      ...common,
+      fixture: "r1-string-slugify",
+      engine: "fake-noop",
+      provider: "sim",
+      isolation: "none",
+      runsDir: tempDir("runs"),
+      runDirPath: runDir,
+      env: baseEnv(),
+    });
+    expect(report).toMatchObject({ status: "error", failure_reason: "harness error" });
+    expect(existsSync(join(runDir, "backend", "harness-error.txt"))).toBe(true);
+    expect((await verifyBundle(runDir)).ok).toBe(true);
+  });
+});
