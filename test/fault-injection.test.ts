@@ -529,9 +529,9 @@ writeFileSync(process.env.CTO_HARNESS_RESULT_FILE, JSON.stringify({ protocol: "c
       const { report, runDir } = await runHostile({ agent, endpoint: ep, env: { CTO_HARNESS_PROTECTED_PATHS: prot } });
       await new Promise((r) => setTimeout(r, 300));
       expect(report.tests?.passed).toBe(true);
-      expect(existsSync(escapeFile), "the tests ran the agent's code on the host: it wrote " + escapeFile).toBe(false);
-      expect(listener.connections, "the tests ran the agent's code with the host's network").toBe(0);
-      expect(findCanary(runDir, [secret]), "the tests ran the agent's code where the protected path is readable").toEqual([]);
+      expect.soft(existsSync(escapeFile), "the tests ran the agent's code on the host: it wrote " + escapeFile).toBe(false);
+      expect.soft(listener.connections, "the tests ran the agent's code with the host's network").toBe(0);
+      expect.soft(findCanary(runDir, [secret]), "the tests ran the agent's code where the protected path is readable").toEqual([]);
       await expectCleanBundle(runDir, { fragments: ep.fragments, secrets: ep.secrets, processNeedles: [agent.dir] });
     } finally {
       await listener.close();
@@ -565,7 +565,7 @@ cat ${target} || echo "not visible inside"
     const agent = hostileAgent("result-fifo.sh", `#!/bin/sh\nmkfifo "$CTO_HARNESS_RESULT_FILE"\necho made a fifo\n`);
     const runsDir = tempDir("runs-fifo");
     const run = runHostile({ agent, endpoint: ep, runsDir });
-    const timeout = new Promise<"hung">((r) => setTimeout(() => r("hung"), 20_000));
+    const timeout = new Promise<"hung">((r) => setTimeout(() => r("hung"), 12_000));
     try {
       const first = await Promise.race([run, timeout]);
       expect(first, "runOnce blocked reading a FIFO the agent left as its result file").not.toBe("hung");
@@ -629,7 +629,7 @@ printf '{"protocol":"case-result/1","status":"completed","summary":"x"}' > "$CTO
     );
     const runsDir = tempDir("runs-gitfifo");
     const run = runHostile({ agent, endpoint: ep, runsDir });
-    const timeout = new Promise<"hung">((r) => setTimeout(() => r("hung"), 25_000));
+    const timeout = new Promise<"hung">((r) => setTimeout(() => r("hung"), 12_000));
     try {
       const first = await Promise.race([run, timeout]);
       expect(first, "the run blocked on a FIFO among the workspace's git objects").not.toBe("hung");

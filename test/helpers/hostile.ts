@@ -10,7 +10,6 @@ import { expect } from "vitest";
 import { runOnce, type RunResult } from "../../src/run/lifecycle.ts";
 import type { RunOptions } from "../../src/run/options.ts";
 import { verifyBundle } from "../../src/evidence/verify.ts";
-import { scanRunDir } from "../../src/secrets/scan.ts";
 import { startSimulator, type SimOptions, type SimServer } from "../../src/sim/server.ts";
 import { BUILTIN_FIXTURES_DIR } from "../../src/fixtures/load.ts";
 import { admissionFile, agentScript, baseEnv, findCanary, tempDir } from "./run-env.ts";
@@ -206,10 +205,11 @@ export async function expectCleanBundle(
 ): Promise<void> {
   expect(existsSync(join(runDir, "report.json")), "report.json").toBe(true);
   expect(existsSync(join(runDir, "manifest.json")), "manifest.json").toBe(true);
+  // With `secrets`, verify also runs the product's scanner (scanRunDir) over the bundle: a finding is a problem.
   const v = await verifyBundle(runDir, { secrets: opts.secrets });
   expect(v.problems).toEqual([]);
+  expect(v.leak_findings).toEqual([]);
   expect(v.ok).toBe(true);
   if (opts.fragments?.length) expect(findCanary(runDir, opts.fragments)).toEqual([]);
-  if (opts.secrets?.length) expect((await scanRunDir(runDir, opts.secrets)).findings).toEqual([]);
   expect(await survivors([runDir, ...(opts.processNeedles ?? [])])).toEqual([]);
 }
