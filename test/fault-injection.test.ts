@@ -4,7 +4,7 @@
 // with userinfo and a token). Each case states what the agent tries, and asserts the verdict,
 // a complete verifiable bundle, no canary anywhere (raw or encoded) and no surviving process.
 // What each agent tries and what stops it: docs/fault-injection.md.
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { closeSync, constants, cpSync, existsSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
@@ -76,6 +76,21 @@ function releaseFifo(path: string): void {
     /* no reader, or not a FIFO */
   }
 }
+
+describe("fault injection: the suite's own probes", () => {
+  it("survivors() sees a live host process by an argv marker, and stops seeing it once it is gone", async () => {
+    const marker = String(800_000 + Math.floor(Math.random() * 99_999));
+    const child = spawn("sleep", [marker], { stdio: "ignore" });
+    try {
+      await new Promise((r) => setTimeout(r, 100));
+      expect(await survivors([`sleep\0${marker}`], 0)).toEqual([child.pid]);
+    } finally {
+      child.kill("SIGKILL");
+    }
+    await new Promise((r) => child.once("exit", r));
+    expect(await survivors([`sleep\0${marker}`])).toEqual([]);
+  });
+});
 
 describe("fault injection: hostile agents under bwrap, through the real lifecycle", () => {
   let ep: CanaryEndpoint;
