@@ -9,6 +9,7 @@ import type { Engine, EngineContext, EngineOutcome } from "../src/engines/types.
 import { TraceWriter } from "../src/evidence/trace.ts";
 import { loadFixture } from "../src/fixtures/load.ts";
 import { startRecordingProxy, type ModelRequestRecord } from "../src/proxy/proxy.ts";
+import { checkSandbox } from "../src/sandbox/bwrap.ts";
 import { startSimulator } from "../src/sim/server.ts";
 import type { TrajectoryEvent } from "../src/trajectory/schema.ts";
 import { prepareWorkspace, runTests, type TestRunOutcome } from "../src/workspace/workspace.ts";
@@ -26,6 +27,11 @@ export interface EngineRun {
   proxyToken: string;
 }
 
+/** Whether bubblewrap can run here (tests of the sandboxed path are skipped where it cannot). */
+export async function bwrapWorks(): Promise<boolean> {
+  return (await checkSandbox()).ok;
+}
+
 export async function readJsonl<T>(file: string): Promise<T[]> {
   const text = await readFile(file, "utf8").catch(() => "");
   return text
@@ -38,7 +44,7 @@ export async function runEngineOnFixture(
   engine: Engine,
   fixtureId: string,
   scenario: string,
-  opts: { agentTimeoutMs?: number; env?: NodeJS.ProcessEnv; keep?: boolean } = {},
+  opts: { agentTimeoutMs?: number; env?: NodeJS.ProcessEnv; keep?: boolean; isolation?: "bwrap" | "none" } = {},
 ): Promise<EngineRun> {
   const fixture = await loadFixture(fixtureId);
   const sim = await startSimulator({ scenario, fixture, models: [MODEL] });
@@ -47,10 +53,14 @@ export async function runEngineOnFixture(
   await mkdir(backendDir, { recursive: true });
   const workspace = path.join(runDir, "workspace");
   await prepareWorkspace(fixture, workspace);
+  const isolation = opts.isolation ?? "none";
+  // In the sandbox the agent reaches the proxy through its Unix socket (no network namespace).
+  const socketPath = isolation === "bwrap" ? path.join(runDir, "proxy.sock") : undefined;
   const proxy = await startRecordingProxy({
     upstreamBaseUrl: new SecretValue(sim.baseUrl),
     admittedModel: MODEL,
     recordFile: path.join(backendDir, "model-requests.jsonl"),
+    unixSocketPath: socketPath,
   });
   const ctx: EngineContext = {
     engine: engine.name,
@@ -61,9 +71,9 @@ export async function runEngineOnFixture(
     fixture,
     instruction: fixture.instruction,
     taskFile: path.join(runDir, "task.json"),
-    model: { baseUrl: proxy.baseUrl, token: proxy.token, model: MODEL },
+    model: { baseUrl: proxy.baseUrl, token: proxy.token, model: MODEL, socketPath },
     agentTimeoutMs: opts.agentTimeoutMs ?? 45_000,
-    isolation: "none",
+    isolation,
     trace: new TraceWriter(path.join(runDir, "trace.jsonl")),
     signal: new AbortController().signal,
     env: opts.env ?? {},

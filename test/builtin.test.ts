@@ -2,7 +2,7 @@
 // the recording proxy, the fixture's own tests as judge.
 import { describe, expect, it } from "vitest";
 import { builtinEngine } from "../src/engines/builtin.ts";
-import { runEngineOnFixture } from "./builtin-helpers.ts";
+import { bwrapWorks, runEngineOnFixture } from "./builtin-helpers.ts";
 
 describe("builtin engine fixes fixtures (simulator scenario solve)", () => {
   for (const fixtureId of ["r1-string-slugify", "py-roman-subtractive", "js-cart-rounding"]) {
@@ -54,5 +54,15 @@ describe("builtin engine fails correctly on a broken model", () => {
     expect(r.requests.map((q) => q.status)).toEqual([500]);
     expect(r.tests.passed).toBe(false);
     expect(r.trajectory.map((e) => e.kind)).toEqual(["model_error"]);
+  });
+});
+
+describe("builtin engine inside the bubblewrap sandbox", async () => {
+  const ok = await bwrapWorks();
+  it.skipIf(!ok)("fixes r1-string-slugify with only the binds it declares", async () => {
+    const r = await runEngineOnFixture(builtinEngine, "r1-string-slugify", "solve", { isolation: "bwrap" });
+    expect(r.outcome.result.status).toBe("completed");
+    expect(r.tests.passed).toBe(true);
+    expect(r.requests.map((q) => q.status)).toEqual([200, 200]);
   });
 });

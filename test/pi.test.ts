@@ -5,7 +5,7 @@ import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { piArgs, piEngine } from "../src/engines/pi.ts";
-import { runEngineOnFixture } from "./builtin-helpers.ts";
+import { bwrapWorks, runEngineOnFixture } from "./builtin-helpers.ts";
 
 describe("pi engine fixes fixtures (simulator scenario solve)", () => {
   for (const fixtureId of ["r1-string-slugify", "py-roman-subtractive", "js-csv-quoted-fields"]) {
@@ -69,5 +69,15 @@ describe("pi engine fails correctly on a broken model", () => {
     expect(r.outcome.result.modelError).toMatch(/tool call as text/);
     expect(r.tests.passed).toBe(false);
     expect(r.trajectory.at(-1)!.kind).toBe("model_error");
+  });
+});
+
+describe("pi engine inside the bubblewrap sandbox", async () => {
+  const ok = await bwrapWorks();
+  it.skipIf(!ok)("fixes r1-string-slugify with only the binds it declares", async () => {
+    const r = await runEngineOnFixture(piEngine, "r1-string-slugify", "solve", { isolation: "bwrap" });
+    expect(r.outcome.result.status).toBe("completed");
+    expect(r.tests.passed).toBe(true);
+    expect(r.requests.map((q) => q.status)).toEqual([200, 200]);
   });
 });
