@@ -82,6 +82,7 @@ describe("Qwen Code debug log: failed attempts", () => {
       { attempt: 2, status: null },
     ]);
     expect(failedAttemptsIn("[DEBUG] [SKILL_MANAGER] Listed 16 unique skills")).toEqual([]);
+    expect(failedAttemptsIn("2026-11-24T03:43:50.515Z [WARN] [QWEN_CODE_CHAT] Rate limit retry scheduled {")).toEqual([{ attempt: 1, status: 429 }]);
   });
 });
 

@@ -19,7 +19,7 @@ import { piEventToTrajectory } from "../trajectory/from-pi.ts";
 import { trajectoryPath } from "../trajectory/paths.ts";
 import { createTrajectoryWriter } from "../trajectory/writer.ts";
 import { agentContextWindow, agentMaxTokens } from "./builtin-agent/budget.ts";
-import { unusableFinalReply } from "./builtin-agent/model-output.ts";
+import { capSummary, unusableFinalReply } from "./builtin-agent/model-output.ts";
 import { createPiEventAccumulator, parsePiLine, type PiEventsSummary } from "./pi-events.ts";
 import { PI_PROVIDER_NAME } from "./pi-extension/provider.ts";
 import { spawnAgent } from "./spawn.ts";
@@ -66,7 +66,7 @@ export function decidePiResult(s: PiEventsSummary, proc: { exitCode: number | nu
   }
   if (s.stopReason === "error" || s.stopReason === "aborted") {
     const modelError = s.errorMessage ?? `Pi stopReason: ${s.stopReason}`;
-    return { protocolValid: true, source: "pi-events", status: "failed", summary: s.finalText ?? modelError, modelError };
+    return { protocolValid: true, source: "pi-events", status: "failed", summary: capSummary(s.finalText ?? modelError), modelError };
   }
   // Pi ends "normally" on a reply it cannot use (reasoning only, a tool call written as text).
   const unusable = unusableFinalReply({
@@ -74,7 +74,7 @@ export function decidePiResult(s: PiEventsSummary, proc: { exitCode: number | nu
     reasoning: s.finalReasoningOnly ? "(reasoning)" : null,
     finishReason: s.stopReason === "length" ? "length" : s.stopReason,
   });
-  if (unusable) return { protocolValid: true, source: "pi-events", status: "failed", summary: s.finalText ?? "", modelError: unusable };
+  if (unusable) return { protocolValid: true, source: "pi-events", status: "failed", summary: capSummary(s.finalText ?? ""), modelError: unusable };
   return { protocolValid: true, source: "pi-events", status: "completed", summary: s.finalText ?? "", modelError: null };
 }
 

@@ -22,7 +22,7 @@ import { qwenApiErrorIn, qwenMessageToTrajectory } from "../trajectory/from-qwen
 import { trajectoryPath } from "../trajectory/paths.ts";
 import { createTrajectoryWriter } from "../trajectory/writer.ts";
 import { agentContextWindow, agentMaxTokens } from "./builtin-agent/budget.ts";
-import { unusableFinalReply } from "./builtin-agent/model-output.ts";
+import { capSummary, unusableFinalReply } from "./builtin-agent/model-output.ts";
 import { spawnAgent } from "./spawn.ts";
 import type { AgentResult, Engine, EngineContext, EngineOutcome } from "./types.ts";
 
@@ -162,11 +162,15 @@ export interface QwenFailedAttempt {
   status: number | null;
 }
 
-/** Finds `[RETRY] Attempt N failed with status S` lines in a chunk of the debug log. */
+/**
+ * Finds failed model attempts in a chunk of the debug log: `[RETRY] Attempt N failed with
+ * status S` (the request retry loop, 5xx/429) and `Rate limit retry scheduled` (the stream's
+ * own rate-limit loop, which waits 60 s and more between attempts).
+ */
 export function failedAttemptsIn(text: string): QwenFailedAttempt[] {
   const out: QwenFailedAttempt[] = [];
-  for (const m of text.matchAll(/\[RETRY\] Attempt (\d+) failed(?: with status (\d+))?/g)) {
-    out.push({ attempt: Number(m[1]), status: m[2] ? Number(m[2]) : null });
+  for (const m of text.matchAll(/\[RETRY\] Attempt (\d+) failed(?: with status (\d+))?|Rate limit retry scheduled/g)) {
+    out.push(m[1] ? { attempt: Number(m[1]), status: m[2] ? Number(m[2]) : null } : { attempt: 1, status: 429 });
   }
   return out;
 }
@@ -200,14 +204,14 @@ export function decideQwenResult(
   // An API error can be disguised as success (`subtype: "success"`, `result: "[API Error: ...]"`).
   if (s.apiError || s.isError || s.subtype !== "success") {
     const modelError = s.apiError ?? s.errorMessage ?? `Qwen Code result subtype ${s.subtype ?? "(none)"}`;
-    return { protocolValid: true, source: "qwen-stream-json", status: "failed", summary: s.resultText ?? modelError, modelError };
+    return { protocolValid: true, source: "qwen-stream-json", status: "failed", summary: capSummary(s.resultText ?? modelError), modelError };
   }
   const unusable = unusableFinalReply({
     content: s.resultText,
     reasoning: s.lastAssistantThinking ? "(reasoning)" : null,
     finishReason: null,
   });
-  if (unusable) return { protocolValid: true, source: "qwen-stream-json", status: "failed", summary: s.resultText ?? "", modelError: unusable };
+  if (unusable) return { protocolValid: true, source: "qwen-stream-json", status: "failed", summary: capSummary(s.resultText ?? ""), modelError: unusable };
   return { protocolValid: true, source: "qwen-stream-json", status: "completed", summary: s.resultText ?? "", modelError: null };
 }
 

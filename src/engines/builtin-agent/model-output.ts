@@ -47,3 +47,8 @@ export function unusableFinalReply(reply: {
   if (reply.reasoning?.trim()) return REASONING_ONLY_ADVICE;
   return `the model returned an empty reply (finish_reason ${JSON.stringify(reply.finishReason)}, no content, no tool call)`;
 }
+
+/** A failed run's summary is the model's (unusable) reply: keep the report readable. */
+export function capSummary(text: string, max = 2000): string {
+  return text.length > max ? `${text.slice(0, max)}… (${text.length} chars; full text in trajectory.jsonl)` : text;
+}
