@@ -39,8 +39,12 @@ describe("qwen-code engine fails correctly on a broken model", () => {
     expect(r.outcome.result).toMatchObject({ protocolValid: true, status: "failed", source: "qwen-debug-log" });
     expect(r.outcome.result.modelError).toMatch(/HTTP 500/);
     expect(r.outcome.timedOut).toBe(false);
-    // maxRetries 0 in the settings: one HTTP request per Qwen Code attempt (it was 4).
-    expect(r.requests.map((q) => q.status)).toEqual([500]);
+    // maxRetries 0 in the settings: one HTTP request per Qwen Code attempt (it was 3-4).
+    // Attempt 2 follows 1.5 s later; the debug-log watch stops Qwen Code before it, but a
+    // heavily loaded machine may let it through: never more.
+    expect(r.requests.length).toBeGreaterThanOrEqual(1);
+    expect(r.requests.length).toBeLessThanOrEqual(2);
+    expect(r.requests.every((q) => q.status === 500)).toBe(true);
     expect(r.tests.passed).toBe(false);
     expect(r.trajectory.map((e) => e.kind)).toEqual(["model_error"]);
     expect(r.wallMs).toBeLessThan(40_000);
