@@ -24,6 +24,8 @@ export interface PiStreamSummary {
 export interface ArrivedEvidence {
   /** Content of the result file, or null when the agent did not write it. */
   resultFile: string | null;
+  /** Why the result file was not read (a symlink, a FIFO, too large), if so. */
+  resultFileRefused?: string | null;
   resultFilePath: string;
   stdoutFirstLines: string[];
   stdoutLastLines: string[];
@@ -72,6 +74,8 @@ export function decideCaseResult(a: ArrivedEvidence): AgentResult {
     const r = explainJson(a.resultFile.trim());
     if (r.ok) return { protocolValid: true, source: "result-file", status: r.value.status, summary: r.value.summary };
     problems.push(`result file ${a.resultFilePath}: ${r.why}; content: ${preview(a.resultFile)}`);
+  } else if (a.resultFileRefused) {
+    problems.push(`result file ${a.resultFilePath}: not read: ${a.resultFileRefused}`);
   } else {
     problems.push(`result file ${a.resultFilePath}: not written`);
   }

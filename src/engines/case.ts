@@ -1,7 +1,8 @@
 // The `case` engine: the user's own agent binary (CTO_HARNESS_CASE_BIN), run in the
 // workspace with the DESIGN §7 environment, its result taken by the case-result/1 protocol.
 import { existsSync, realpathSync } from "node:fs";
-import { copyFile, mkdir, readFile } from "node:fs/promises";
+import { constants } from "node:fs";
+import { copyFile, mkdir, open, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { decideCaseResult, type PiStreamSummary } from "./case-protocol.ts";
 import { createPiEventAccumulator, parsePiLine } from "./pi-events.ts";
@@ -15,6 +16,37 @@ export const CASE_BIN_VAR = "CTO_HARNESS_CASE_BIN";
 /** Extra `:`-separated read-only paths the Case agent needs inside the sandbox (its install). */
 export const CASE_RO_PATHS_VAR = "CTO_HARNESS_CASE_RO_PATHS";
 const CASE_RESULT_PREFIX = "CASE_RESULT ";
+
+/** Largest result file read; a result is a few hundred bytes. */
+const MAX_RESULT_BYTES = 1 << 20;
+
+/**
+ * Reads the agent's result file without trusting it: never follows a symlink (it could
+ * point at a host file), never blocks on a FIFO, reads at most MAX_RESULT_BYTES.
+ */
+export async function readResultFile(
+  path: string,
+): Promise<{ kind: "absent" } | { kind: "ok"; text: string } | { kind: "refused"; why: string }> {
+  let handle;
+  try {
+    handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return { kind: "absent" };
+    if (code === "ELOOP") return { kind: "refused", why: "it is a symbolic link (never followed)" };
+    return { kind: "refused", why: `cannot open it (${code ?? "error"})` };
+  }
+  try {
+    const st = await handle.stat();
+    if (!st.isFile()) return { kind: "refused", why: "it is not a regular file" };
+    if (st.size > MAX_RESULT_BYTES) return { kind: "refused", why: `it is ${st.size} bytes (at most ${MAX_RESULT_BYTES})` };
+    const buf = Buffer.alloc(st.size);
+    const { bytesRead } = await handle.read(buf, 0, st.size, 0);
+    return { kind: "ok", text: buf.subarray(0, bytesRead).toString("utf8") };
+  } finally {
+    await handle.close();
+  }
+}
 
 export const caseEngine: Engine = {
   name: "case",
@@ -64,11 +96,9 @@ export const caseEngine: Engine = {
         for (const t of piEventToTrajectory(ev)) trajectory.write(t);
       },
     }).finally(() => trajectory.close());
-    let resultText: string | null = null;
-    if (existsSync(resultFile)) {
-      resultText = await readFile(resultFile, "utf8");
-      await copyFile(resultFile, join(ctx.backendDir, "result.json"));
-    }
+    const read = await readResultFile(resultFile);
+    const resultText = read.kind === "ok" ? read.text : null;
+    if (read.kind === "ok") await writeFile(join(ctx.backendDir, "result.json"), read.text);
     const pi = piEvents.summary();
     const piSummary: PiStreamSummary | null = pi.found
       ? { found: true, finalText: pi.finalText, stopReason: pi.stopReason, errorMessage: pi.errorMessage }
@@ -76,6 +106,7 @@ export const caseEngine: Engine = {
     const result = proc.started
       ? decideCaseResult({
           resultFile: resultText,
+          resultFileRefused: read.kind === "refused" ? read.why : null,
           resultFilePath: "$CTO_HARNESS_RESULT_FILE",
           stdoutFirstLines: proc.stdout.firstLines,
           stdoutLastLines: proc.stdout.lastLines,

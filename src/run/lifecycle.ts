@@ -28,7 +28,8 @@ import { capturePatch, prepareWorkspace, restorePristineTests, runTests } from "
 import { probeEndpoint, renderProbeMarker, type ProbeResult } from "../provider/probe.ts";
 import { startRecordingProxy, type RecordingProxy } from "../proxy/proxy.ts";
 import { startSimulator, type SimServer } from "../sim/server.ts";
-import { checkSandbox, renderSandboxMarker } from "../sandbox/bwrap.ts";
+import { checkSandbox, projectNodeBinds, renderSandboxMarker } from "../sandbox/bwrap.ts";
+import { fileURLToPath } from "node:url";
 import { scanRunDir } from "../secrets/scan.ts";
 import { renderLeakMarker } from "../secrets/report.ts";
 import { startProcSampler, type ProcFinding } from "../secrets/proc-sampler.ts";
@@ -40,6 +41,8 @@ export interface RunResult {
   report: Report;
   runDir: string;
 }
+
+const PROJECT_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
 class Interrupted extends Error {}
 /** A gate that could only be seen when the agent was being started (the sandbox refusing). */
@@ -283,7 +286,9 @@ export async function runOnce(opts: RunOptions): Promise<RunResult> {
     }
 
     // ── sandbox trial: fail closed ─────────────────────────────────────────────────────────
-    if (!blockedBy && engine.usesModel && !opts.isBaseline && opts.isolation === "bwrap") {
+    // Every run asked to be isolated is checked: the agent AND the judging tests (which
+    // import the agent's code) run in the sandbox. The check is cached per process.
+    if (!blockedBy && opts.isolation === "bwrap") {
       const sandbox = await checkSandbox();
       trace.emit("sandbox_checked", { ok: sandbox.ok });
       if (!sandbox.ok) {
@@ -399,11 +404,13 @@ export async function runOnce(opts: RunOptions): Promise<RunResult> {
       }
       await restorePristineTests(fixture, workspace);
       await mkdir(join(runDir, "tests"), { recursive: true });
+      const testIsolation = isolationUsed === "bwrap" ? { roBinds: await projectNodeBinds(PROJECT_ROOT), protectedPaths } : undefined;
       const t = await timed("tests", () =>
         runTests(fixture!, workspace, {
           stdoutFile: join(runDir, "tests", "stdout.log"),
           stderrFile: join(runDir, "tests", "stderr.log"),
           signal: abort.signal,
+          isolation: testIsolation,
         }),
       );
       tests = { command: t.command, exit_code: t.exitCode, passed: t.passed, duration_ms: t.durationMs, timed_out: t.timedOut };

@@ -76,6 +76,12 @@ export interface ChangeSet {
  * config are neither changed nor consulted, so nothing the agent configured can run here.
  */
 export async function collectChanges(workspaceDir: string, baselineCommit: string): Promise<ChangeSet> {
+  // An alternates file would make git read another repository's objects (possibly a
+  // protected target repository): never follow one the agent planted.
+  const alternates = path.join(workspaceDir, ".git", "objects", "info", "alternates");
+  if (await lstat(alternates).then(() => true, () => false)) {
+    throw new Error("the workspace's .git/objects/info/alternates points outside the workspace; cto-harness does not follow it");
+  }
   const tmp = await mkdtemp(path.join(os.tmpdir(), "cto-harness-capture-"));
   try {
     await git(tmp, ["init", "-q", "capture"]);
@@ -156,7 +162,17 @@ export interface TestRunOutcome {
 export async function runTests(
   fixture: Fixture,
   workspaceDir: string,
-  opts: { timeoutMs?: number; stdoutFile: string; stderrFile: string; signal?: AbortSignal },
+  opts: {
+    timeoutMs?: number;
+    stdoutFile: string;
+    stderrFile: string;
+    signal?: AbortSignal;
+    /**
+     * Run the tests inside bubblewrap. The tests import code the agent wrote, so on the
+     * host they would run the agent's code with the harness's reach (files, network).
+     */
+    isolation?: { roBinds: string[]; protectedPaths: string[] };
+  },
 ): Promise<TestRunOutcome> {
   const home = await mkdtemp(path.join(os.tmpdir(), "cto-harness-tests-home-"));
   try {
@@ -171,7 +187,13 @@ export async function runTests(
       stdoutFile: opts.stdoutFile,
       stderrFile: opts.stderrFile,
       signal: opts.signal,
+      isolation: opts.isolation
+        ? { workspace: workspaceDir, roBinds: opts.isolation.roBinds, protectedPaths: opts.isolation.protectedPaths, homeDir: home }
+        : undefined,
     });
+    if (outcome.sandboxUnavailable) {
+      await appendFile(opts.stderrFile, `[cto-harness: the sandbox for the tests could not start: ${outcome.sandboxUnavailable.reason}]\n`);
+    }
     if (!outcome.started) {
       await appendFile(opts.stderrFile, `[cto-harness: test command failed to start: ${outcome.startError}]\n`);
     }
