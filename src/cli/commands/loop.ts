@@ -1,6 +1,7 @@
 // `cto-harness loop`: fixtures × engines × attempts with pass@k, concurrency, resume,
 // JUnit and a markdown summary (docs/loop.md).
 import type { Command } from "commander";
+import { stat } from "node:fs/promises";
 import { runOnce } from "../../run/lifecycle.ts";
 import { verifyBundle } from "../../evidence/verify.ts";
 import { builtinFixtureIds, loadFixture, FixtureError } from "../../fixtures/load.ts";
@@ -47,7 +48,31 @@ async function resolveFixtures(spec: string): Promise<string[]> {
   return [...new Set(wanted)];
 }
 
+/** Errors of the user's input become usage errors (exit 64, one clean line), not harness errors. */
+function asUsageError(e: unknown): unknown {
+  if (e instanceof LoopConfigMismatch || e instanceof FixtureError || e instanceof ConfigError || e instanceof AdmissionFileError) {
+    return new UsageError(e.message);
+  }
+  return e;
+}
+
+/** A `--runs-dir` that exists must be a directory (it is created when absent). */
+async function assertRunsDir(dir: string): Promise<void> {
+  const st = await stat(dir).catch(() => null);
+  if (st && !st.isDirectory()) throw new UsageError(`--runs-dir is not a directory: ${dir} exists and is a file; pass a directory (it is created when absent)`);
+}
+
 export async function loopFromCli(o: LoopCliOptions, explicit: (key: string) => boolean): Promise<number> {
+  try {
+    return await loopFromCliInner(o, explicit);
+  } catch (e) {
+    throw asUsageError(e);
+  }
+}
+
+async function loopFromCliInner(o: LoopCliOptions, explicit: (key: string) => boolean): Promise<number> {
+  const runsDir = o.runsDir ?? defaultRunsDir(process.env);
+  await assertRunsDir(runsDir);
   const engines = [...new Set(list(o.engines).map(parseEngine))];
   if (engines.length === 0) throw new UsageError("--engines: no engines given");
   let config: LoopConfig = {
@@ -62,9 +87,7 @@ export async function loopFromCli(o: LoopCliOptions, explicit: (key: string) => 
   };
   if (o.resume) {
     // Values not given on this command line come from the loop being resumed; given ones must match it.
-    const stored = await readLoopFile(o.resume).catch((e) => {
-      throw e instanceof LoopConfigMismatch ? new UsageError(e.message) : e;
-    });
+    const stored = await readLoopFile(o.resume);
     const s = stored.config;
     config = {
       fixtures: explicit("fixtures") ? await resolveFixtures(o.fixtures) : s.fixtures,
@@ -88,7 +111,7 @@ export async function loopFromCli(o: LoopCliOptions, explicit: (key: string) => 
       {
         config,
         settings: { concurrency: o.concurrency, model_concurrency: o.modelConcurrency },
-        runsDir: o.runsDir ?? defaultRunsDir(process.env),
+        runsDir,
         loopDir: o.loopDir,
         resumeDir: o.resume,
         env: process.env,
@@ -103,11 +126,6 @@ export async function loopFromCli(o: LoopCliOptions, explicit: (key: string) => 
     process.stderr.write(`\nloop directory: ${loopDir}\n`);
     if (o.json) process.stdout.write(JSON.stringify(summary, null, 2) + "\n");
     return summary.exit_code;
-  } catch (e) {
-    if (e instanceof LoopConfigMismatch || e instanceof FixtureError || e instanceof ConfigError || e instanceof AdmissionFileError) {
-      throw new UsageError(e.message);
-    }
-    throw e;
   } finally {
     signals.dispose();
   }

@@ -1,0 +1,50 @@
+// `cto-harness loop` as a user calls it: bad input is a usage error (exit 64, one clean
+// line, no stack trace); `--resume` works as a bare flag or with a loop directory.
+import { describe, expect, it, beforeAll, afterAll } from "vitest";
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { spawnSync } from "node:child_process";
+
+const ROOT = join(import.meta.dirname, "..");
+let tmp: string;
+beforeAll(async () => {
+  tmp = await mkdtemp(join(tmpdir(), "loop-cli-test-"));
+});
+afterAll(async () => {
+  await rm(tmp, { recursive: true, force: true });
+});
+
+const loop = (args: string[]) =>
+  spawnSync(join(ROOT, "bin/cto-harness"), ["loop", ...args], {
+    cwd: tmp,
+    encoding: "utf8",
+    env: { PATH: process.env.PATH, HOME: tmp },
+    timeout: 120_000,
+  });
+
+describe("loop usage errors", () => {
+  it("an unknown fixture exits 64 with the available ids, no stack trace", () => {
+    const r = loop(["--fixtures", "nope", "--runs-dir", join(tmp, "runs-a")]);
+    expect(r.status).toBe(64);
+    expect(r.stderr).toMatch(/unknown fixture "nope"/);
+    expect(r.stderr).toMatch(/Available built-in fixtures: .*r1-string-slugify/);
+    expect(r.stderr).not.toMatch(/harness error|\n\s+at /);
+  });
+
+  it("an unknown engine exits 64 naming the engines", () => {
+    const r = loop(["--fixtures", "r1-string-slugify", "--engines", "fake-noop,nope", "--runs-dir", join(tmp, "runs-b")]);
+    expect(r.status).toBe(64);
+    expect(r.stderr).toMatch(/unknown engine 'nope'; engines: .*fake-noop/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it("a --runs-dir that is a regular file exits 64: --runs-dir is not a directory", async () => {
+    const file = join(tmp, "a-file");
+    await writeFile(file, "x");
+    const r = loop(["--fixtures", "r1-string-slugify", "--engines", "fake-noop", "--runs-dir", file]);
+    expect(r.status).toBe(64);
+    expect(r.stderr).toMatch(/--runs-dir is not a directory/);
+    expect(r.stderr).not.toMatch(/EEXIST|\n\s+at /);
+  });
+});
