@@ -48,3 +48,43 @@ describe("loop usage errors", () => {
     expect(r.stderr).not.toMatch(/EEXIST|\n\s+at /);
   });
 });
+
+describe("loop --resume [LOOP_DIR]", () => {
+  const base = ["--fixtures", "r1-string-slugify", "--engines", "fake-noop", "--isolation", "none"];
+
+  it("a bare --resume takes the loop that started last (by loop.json created_at), says which, and does not swallow the next option", async () => {
+    const runs = join(tmp, "runs-resume");
+    // Named so that the later loop sorts first: the choice must follow the recorded start, not the name.
+    const first = loop([...base, "--loop-dir", join(runs, "zz-first")]);
+    expect(first.status).toBe(1);
+    const second = loop([...base, "--loop-dir", join(runs, "aa-second")]);
+    expect(second.status).toBe(1);
+    await mkdir(join(runs, "not-a-loop"));
+    const r = loop(["--resume", "--runs-dir", runs, "--json"]);
+    expect(r.stderr).toContain(`resuming the most recent loop under ${runs}: ${join(runs, "aa-second")}`);
+    expect(r.status).toBe(1);
+    const summary = JSON.parse(r.stdout);
+    expect(summary.loop_dir).toBe(join(runs, "aa-second"));
+    expect(summary.attempts.every((a: { resumed: boolean }) => a.resumed)).toBe(true);
+    const loopJson = JSON.parse(await readFile(join(runs, "aa-second", "loop.json"), "utf8"));
+    expect(loopJson.resumed_at).toHaveLength(1);
+    expect(JSON.parse(await readFile(join(runs, "zz-first", "loop.json"), "utf8")).resumed_at).toBeUndefined();
+  });
+
+  it("--resume LOOP_DIR resumes that loop", async () => {
+    const runs = join(tmp, "runs-resume");
+    const r = loop(["--resume", join(runs, "zz-first"), "--json"]);
+    expect(r.status).toBe(1);
+    expect(JSON.parse(r.stdout).loop_dir).toBe(join(runs, "zz-first"));
+    expect(r.stderr).not.toMatch(/most recent loop/);
+  });
+
+  it("a bare --resume with no loop under the runs dir exits 64 with a clear message", async () => {
+    const empty = join(tmp, "runs-empty");
+    await mkdir(empty);
+    const r = loop(["--resume", "--runs-dir", empty]);
+    expect(r.status).toBe(64);
+    expect(r.stderr).toMatch(/--resume: no loop directory \(with a loop\.json\) under .*runs-empty/);
+    expect(await readdir(empty)).toEqual([]);
+  });
+});

@@ -102,6 +102,23 @@ export async function readLoopFile(dir: string): Promise<LoopFile> {
   return parsed;
 }
 
+/**
+ * The loop directory under `runsDir` that started last, by the `created_at` its loop.json
+ * records (not by name or mtime: a copied or touched directory must not win). Null when none.
+ */
+export async function findLatestLoopDir(runsDir: string): Promise<{ dir: string; createdAt: string } | null> {
+  let best: { dir: string; createdAt: string; ms: number } | null = null;
+  for (const e of await readdir(runsDir, { withFileTypes: true }).catch(() => [])) {
+    if (!e.isDirectory()) continue;
+    const dir = join(runsDir, e.name);
+    const file = await readLoopFile(dir).catch(() => null);
+    const ms = file ? Date.parse(file.created_at) : NaN;
+    if (!file || Number.isNaN(ms)) continue;
+    if (!best || ms > best.ms) best = { dir, createdAt: file.created_at, ms };
+  }
+  return best && { dir: best.dir, createdAt: best.createdAt };
+}
+
 /** Refuses a resume whose configuration differs from the stored one, naming the keys. */
 export function assertSameConfig(stored: LoopFile, config: LoopConfig): void {
   if (configHash(config) === stored.config_hash) return;

@@ -10,7 +10,7 @@ import { AdmissionFileError } from "../../config/admission.ts";
 import { EXIT, UsageError } from "../exit-codes.ts";
 import { abortOnSignals } from "../run-signals.ts";
 import { addRunOptions, defaultRunsDir, parseEngine, positiveInt } from "../run-options.ts";
-import { runLoop, readLoopFile, LoopConfigMismatch } from "../../loop/loop.ts";
+import { runLoop, readLoopFile, findLatestLoopDir, LoopConfigMismatch } from "../../loop/loop.ts";
 import type { LoopConfig } from "../../loop/config.ts";
 import { createProgress } from "../../loop/progress.ts";
 import { renderMarkdown } from "../../loop/render.ts";
@@ -25,7 +25,8 @@ interface LoopCliOptions {
   model: string;
   runsDir?: string;
   loopDir?: string;
-  resume?: string;
+  /** A loop directory, or `true` for a bare `--resume` (the latest loop under the runs dir). */
+  resume?: string | true;
   junit?: string;
   agentTimeout?: number;
   isolation: "bwrap" | "none";
@@ -85,9 +86,18 @@ async function loopFromCliInner(o: LoopCliOptions, explicit: (key: string) => bo
     budget: o.budget,
     agent_timeout_sec: o.agentTimeout ?? null,
   };
-  if (o.resume) {
+  let resumeDir: string | undefined;
+  if (o.resume === true) {
+    const latest = await findLatestLoopDir(runsDir);
+    if (!latest) {
+      throw new UsageError(`--resume: no loop directory (with a loop.json) under ${runsDir}; pass --resume LOOP_DIR, or --runs-dir where the loop was started`);
+    }
+    resumeDir = latest.dir;
+    process.stderr.write(`resuming the most recent loop under ${runsDir}: ${resumeDir} (started ${latest.createdAt})\n`);
+  } else if (o.resume) resumeDir = o.resume;
+  if (resumeDir) {
     // Values not given on this command line come from the loop being resumed; given ones must match it.
-    const stored = await readLoopFile(o.resume);
+    const stored = await readLoopFile(resumeDir);
     const s = stored.config;
     config = {
       fixtures: explicit("fixtures") ? await resolveFixtures(o.fixtures) : s.fixtures,
@@ -113,7 +123,7 @@ async function loopFromCliInner(o: LoopCliOptions, explicit: (key: string) => bo
         settings: { concurrency: o.concurrency, model_concurrency: o.modelConcurrency },
         runsDir,
         loopDir: o.loopDir,
-        resumeDir: o.resume,
+        resumeDir,
         env: process.env,
         signal: signals.signal,
         progress,
@@ -142,7 +152,10 @@ export function register(program: Command): void {
       .option("--concurrency <n>", "runs at once", positiveInt("--concurrency"), 1)
       .option("--model-concurrency <m>", "model requests in flight at once, across all runs (local servers saturate)", positiveInt("--model-concurrency"), 4)
       .option("--loop-dir <dir>", "exact loop directory to create (default <runs-dir>/loop-<ts>-<pid>)")
-      .option("--resume <dir>", "continue a loop directory: reruns only attempts without a valid report; the configuration must match")
+      .option(
+        "--resume [loop_dir]",
+        "continue a loop: LOOP_DIR, or without a value the most recent loop under the runs dir; reruns only attempts without a valid report; the configuration must match",
+      )
       .option("--junit <file>", "also write JUnit XML (one testcase per attempt)"),
   );
   cmd.action(async (o: LoopCliOptions) => {
