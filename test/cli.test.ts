@@ -2,13 +2,15 @@
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { tempDir } from "./helpers/run-env.ts";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { agentScript, tempDir } from "./helpers/run-env.ts";
 
 const BIN = fileURLToPath(new URL("../bin/cto-harness", import.meta.url));
 
-function cli(args: string[], env: Record<string, string> = {}) {
+function cli(args: string[], env: Record<string, string> = {}, cwd?: string) {
   // A PATH without the project's Node first: bin/cto-harness must find it by itself.
-  const r = spawnSync(BIN, args, { encoding: "utf8", env: { PATH: "/usr/local/bin:/usr/bin:/bin", ...env }, timeout: 120_000 });
+  const r = spawnSync(BIN, args, { encoding: "utf8", env: { PATH: "/usr/local/bin:/usr/bin:/bin", ...env }, timeout: 120_000, cwd });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -41,6 +43,16 @@ describe("cto-harness CLI", () => {
     const v = cli(["verify", `${runsDir}/${report.run_id}`, "--json"]);
     expect(v.code).toBe(0);
     expect(JSON.parse(v.stdout).ok).toBe(true);
+  });
+
+  it("relative paths (runs dir, Case binary) mean relative to where cto-harness was started", () => {
+    const dir = tempDir("cli-relative");
+    agentScript(dir, "agent.sh", '#!/bin/sh\necho \'CASE_RESULT {"protocol":"case-result/1","status":"gave_up","summary":"nothing"}\'\n');
+    const r = cli(["run", "--fixture", "r1-string-slugify", "--engine", "case", "--isolation", "none", "--runs-dir", "runs", "--json"], { CTO_HARNESS_CASE_BIN: "./agent.sh" }, dir);
+    const report = JSON.parse(r.stdout);
+    expect(report).toMatchObject({ case_process_started: true, backend_exit_code: 0, failure_reason: "tests failed" });
+    expect(report.agent_result).toMatchObject({ protocol_valid: true, status: "gave_up" });
+    expect(existsSync(join(dir, "runs", report.run_id, "report.json"))).toBe(true);
   });
 
   it("usage errors exit 64 and say what to do", () => {

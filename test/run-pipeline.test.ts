@@ -138,6 +138,7 @@ writeFileSync(process.env.CTO_HARNESS_RESULT_FILE, JSON.stringify({ protocol: "c
     expect(Date.now() - t0).toBeLessThan(30_000);
     expect(report.status).toBe("fail");
     expect(report.failure_reason).toBe("case process timed out");
+    expect(report.markers).toEqual(["backend/case-process-timed-out.txt"]);
     const childPid = Number(readFileSync(pidFile, "utf8"));
     await new Promise((r) => setTimeout(r, 200));
     expect(isAlive(childPid)).toBe(false);

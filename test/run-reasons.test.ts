@@ -61,8 +61,50 @@ describe("failure reasons and markers", () => {
       runsDir: tempDir("runs"),
       env: baseEnv({ CTO_HARNESS_CASE_BIN: "/nonexistent/case-agent" }),
     });
-    expect(report).toMatchObject({ status: "fail", failure_reason: "case process failed to start", case_process_started: false });
-    expect(readFileSync(join(runDir, "backend", "start-error.txt"), "utf8")).toContain("CTO_HARNESS_CASE_BIN");
+    // A gate: nothing else (probe, baseline, tests) was done for an agent that cannot start.
+    expect(report).toMatchObject({ status: "blocked", failure_reason: "case process failed to start", case_process_started: false, tests: null });
+    expect(readFileSync(join(runDir, "backend", "start-error.txt"), "utf8")).toContain("/nonexistent/case-agent, which does not exist");
+    expect(existsSync(join(runDir, "baseline"))).toBe(false);
+  });
+
+  it("every gate that fails writes its marker; the first is the reason", async () => {
+    const { report, runDir } = await runOnce({
+      ...common,
+      fixture: "r1-string-slugify",
+      engine: "case",
+      provider: "qwen-local",
+      isolation: "none",
+      runsDir: tempDir("runs"),
+      env: baseEnv({ CTO_HARNESS_CASE_BIN: "/bin/true" }),
+    });
+    expect(report).toMatchObject({ status: "blocked", failure_reason: "model not admitted", case_process_started: false });
+    expect(report.markers).toEqual(["backend/model-not-admitted.txt", "backend/provider-local-config-unavailable.txt"]);
+    expect(existsSync(join(runDir, "backend", "provider-local-config-unavailable.txt"))).toBe(true);
+  });
+
+  it("a malformed admission file blocks as not admitted, naming the file and line", async () => {
+    const dir = tempDir("bad-admission");
+    const file = join(dir, "admission.yaml");
+    writeFileSync(file, "admitted:\n  - provider: qwen-local\n    model: [unclosed\n");
+    const { report, runDir } = await runOnce({
+      ...common,
+      fixture: "r1-string-slugify",
+      engine: "case",
+      provider: "qwen-local",
+      isolation: "none",
+      runsDir: tempDir("runs"),
+      env: baseEnv({ CTO_HARNESS_CASE_BIN: "/bin/true", CTO_HARNESS_CASE_MODEL_ADMISSION_FILE: file }),
+    });
+    expect(report).toMatchObject({ status: "blocked", failure_reason: "model not admitted", case_model_admission_status: "not_admitted" });
+    expect(readFileSync(join(runDir, "backend", "model-not-admitted.txt"), "utf8")).toMatch(new RegExp(`${file.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}:\\d+`));
+  });
+
+  it("an unknown provider or a runs dir that is a file are usage errors, before any run dir", async () => {
+    const runsDir = tempDir("runs");
+    await expect(runOnce({ ...common, fixture: "r1-string-slugify", engine: "fake-noop", provider: "nope", isolation: "none", runsDir, env: baseEnv() })).rejects.toThrow(/unknown provider 'nope'.*qwen-local/);
+    const file = join(runsDir, "a-file");
+    writeFileSync(file, "");
+    await expect(runOnce({ ...common, fixture: "r1-string-slugify", engine: "fake-noop", provider: "sim", isolation: "none", runsDir: file, env: baseEnv() })).rejects.toThrow(/not a directory/);
   });
 
   it("a fixture whose tests pass without any change: the baseline makes every pass invalid", async () => {

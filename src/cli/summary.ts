@@ -16,7 +16,12 @@ export function renderRunSummary(report: Report, runDir: string): string {
     const b = report.baseline_comparison;
     lines.push(`baseline (fake-noop): ${b.baseline_status} → pass claim ${b.valid_for_pass_claim ? "valid" : "NOT valid"}`);
   }
-  lines.push(`isolation: ${report.isolation}   secret scan: ${report.secret_scan.files} files, ${report.secret_scan.findings} finding(s)`);
+  const scan =
+    report.secret_scan.secret_values === 0
+      ? "no secret values in play (nothing to look for)"
+      : `${report.secret_scan.files} files scanned for ${report.secret_scan.secret_values ?? "?"} secret value(s), ${report.secret_scan.findings} finding(s)`;
+  const isolation = report.isolation_requested && report.isolation_requested !== report.isolation ? `${report.isolation} (requested ${report.isolation_requested})` : report.isolation;
+  lines.push(`isolation: ${isolation}   secret scan: ${scan}`);
   if (report.markers?.length) lines.push(`markers: ${report.markers.join(", ")}`);
   if (report.failure_detail) lines.push(`detail: ${report.failure_detail}`);
   lines.push(`bundle: ${runDir}`);

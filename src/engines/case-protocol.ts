@@ -5,6 +5,7 @@
 import { z } from "zod";
 import type { AgentResult } from "./types.ts";
 import { renderMarker } from "../evidence/markers.ts";
+import { unusableFinalReply } from "./builtin-agent/model-output.ts";
 
 export const CASE_PROTOCOL = "case-result/1";
 export const CaseResult = z.object({
@@ -19,6 +20,8 @@ export interface PiStreamSummary {
   finalText: string | null;
   stopReason: string | null;
   errorMessage: string | null;
+  /** The last assistant message had thinking but neither text nor a tool call. */
+  finalReasoningOnly?: boolean;
 }
 
 export interface ArrivedEvidence {
@@ -96,6 +99,13 @@ export function decideCaseResult(a: ArrivedEvidence): AgentResult {
         modelError: a.pi.errorMessage ?? `pi stopReason: ${a.pi.stopReason}`,
       };
     }
+    // Pi ends "normally" on a reply nobody can use (reasoning only, a tool call written as text).
+    const unusable = unusableFinalReply({
+      content: a.pi.finalText,
+      reasoning: a.pi.finalReasoningOnly ? "(reasoning)" : null,
+      finishReason: a.pi.stopReason === "length" ? "length" : a.pi.stopReason,
+    });
+    if (unusable) return { protocolValid: true, source: "pi-events", status: "failed", summary: a.pi.finalText ?? "", modelError: unusable };
     return { protocolValid: true, source: "pi-events", status: "completed", summary: a.pi.finalText ?? "" };
   }
   problems.push("stdout: no Pi JSON event stream (no agent_end event)");

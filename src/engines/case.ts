@@ -1,9 +1,9 @@
 // The `case` engine: the user's own agent binary (CTO_HARNESS_CASE_BIN), run in the
 // workspace with the DESIGN §7 environment, its result taken by the case-result/1 protocol.
-import { existsSync, realpathSync } from "node:fs";
+import { accessSync, realpathSync, statSync } from "node:fs";
 import { constants } from "node:fs";
 import { copyFile, mkdir, open, writeFile } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { decideCaseResult, type PiStreamSummary } from "./case-protocol.ts";
 import { createPiEventAccumulator, parsePiLine } from "./pi-events.ts";
 import { piEventToTrajectory } from "../trajectory/from-pi.ts";
@@ -48,22 +48,43 @@ export async function readResultFile(
   }
 }
 
+/** Why CTO_HARNESS_CASE_BIN cannot be started, or null (checked as a gate before any work). */
+export function caseBinProblem(env: NodeJS.ProcessEnv): string | null {
+  const raw = env[CASE_BIN_VAR]?.trim();
+  if (!raw) return `${CASE_BIN_VAR} is not set: set it to the Case agent's executable`;
+  const bin = resolve(raw);
+  try {
+    const st = statSync(bin);
+    if (!st.isFile()) return `${CASE_BIN_VAR} points at ${bin}, which is not a file`;
+    accessSync(bin, constants.X_OK);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return `${CASE_BIN_VAR} points at ${bin}, which does not exist`;
+    if (code === "EACCES") return `${CASE_BIN_VAR} points at ${bin}, which is not executable (chmod +x)`;
+    return `${CASE_BIN_VAR} points at ${bin}, which cannot be used (${code ?? String(e)})`;
+  }
+  return null;
+}
+
 export const caseEngine: Engine = {
   name: "case",
   usesModel: true,
+  precheck: caseBinProblem,
   async run(ctx: EngineContext): Promise<EngineOutcome> {
     const t0 = Date.now();
-    const bin = ctx.env[CASE_BIN_VAR]?.trim();
-    if (!bin || !existsSync(bin)) {
+    const problem = caseBinProblem(ctx.env);
+    if (problem) {
       return {
         started: false,
         exitCode: null,
         timedOut: false,
         durationMs: 0,
-        startError: bin ? `${CASE_BIN_VAR} points at a file that does not exist` : `${CASE_BIN_VAR} is not set`,
+        startError: problem,
         result: { protocolValid: null, source: null, status: null, summary: null },
       };
     }
+    // The agent runs in the workspace: a relative path means relative to where cto-harness was started.
+    const bin = resolve(ctx.env[CASE_BIN_VAR]!.trim());
     const io = join(ctx.runDir, "agent-io");
     await mkdir(io, { recursive: true });
     const resultFile = join(io, "result.json");
@@ -101,7 +122,7 @@ export const caseEngine: Engine = {
     if (read.kind === "ok") await writeFile(join(ctx.backendDir, "result.json"), read.text);
     const pi = piEvents.summary();
     const piSummary: PiStreamSummary | null = pi.found
-      ? { found: true, finalText: pi.finalText, stopReason: pi.stopReason, errorMessage: pi.errorMessage }
+      ? { found: true, finalText: pi.finalText, stopReason: pi.stopReason, errorMessage: pi.errorMessage, finalReasoningOnly: pi.finalReasoningOnly }
       : null;
     const result = proc.started
       ? decideCaseResult({

@@ -1,7 +1,15 @@
 // Engines that need no model: `fake-noop` changes nothing (the same-run baseline),
 // `fake-oracle` applies the fixture's reference solution (proves the fixture is fixable).
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { applyReferenceSolution } from "../workspace/workspace.ts";
 import type { Engine, EngineContext, EngineOutcome } from "./types.ts";
+
+/** Fake engines run no process: their (empty) logs still exist so every bundle has the same layout. */
+async function emptyLogs(ctx: EngineContext): Promise<void> {
+  await writeFile(join(ctx.backendDir, "stdout.log"), "");
+  await writeFile(join(ctx.backendDir, "stderr.log"), "");
+}
 
 function outcome(startedAt: number, exitCode: number, summary: string): EngineOutcome {
   return {
@@ -18,6 +26,7 @@ export const fakeNoop: Engine = {
   usesModel: false,
   async run(ctx: EngineContext): Promise<EngineOutcome> {
     ctx.trace.emit("case_process_started", { engine: ctx.engine, isolation: "none" });
+    await emptyLogs(ctx);
     return outcome(Date.now(), 0, "fake-noop: no change made");
   },
 };
@@ -28,6 +37,7 @@ export const fakeOracle: Engine = {
   async run(ctx: EngineContext): Promise<EngineOutcome> {
     const t0 = Date.now();
     ctx.trace.emit("case_process_started", { engine: ctx.engine, isolation: "none" });
+    await emptyLogs(ctx);
     try {
       await applyReferenceSolution(ctx.fixture, ctx.workspace);
       return outcome(t0, 0, "fake-oracle: applied the fixture's reference solution");

@@ -22,7 +22,7 @@ import { agentContextWindow, agentMaxTokens } from "./builtin-agent/budget.ts";
 import { capSummary, unusableFinalReply } from "./builtin-agent/model-output.ts";
 import { createPiEventAccumulator, parsePiLine, type PiEventsSummary } from "./pi-events.ts";
 import { PI_PROVIDER_NAME } from "./pi-extension/provider.ts";
-import { spawnAgent } from "./spawn.ts";
+import { agentHomeDir, spawnAgent } from "./spawn.ts";
 import type { AgentResult, Engine, EngineContext, EngineOutcome } from "./types.ts";
 
 const PROJECT_ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -94,7 +94,7 @@ export const piEngine: Engine = {
       };
     }
     // Under the agent's HOME (writable inside the sandbox); Pi writes auth.json here.
-    const agentDir = join(ctx.runDir, "agent-home", ".pi-agent");
+    const agentDir = join(agentHomeDir(ctx), ".pi-agent");
     await mkdir(agentDir, { recursive: true });
     await writeFile(join(agentDir, "settings.json"), JSON.stringify(PI_SETTINGS, null, 2) + "\n");
     const trajectory = createTrajectoryWriter(trajectoryPath(ctx.runDir), { engine: "pi" });

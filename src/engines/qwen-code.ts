@@ -23,7 +23,7 @@ import { trajectoryPath } from "../trajectory/paths.ts";
 import { createTrajectoryWriter } from "../trajectory/writer.ts";
 import { agentContextWindow, agentMaxTokens } from "./builtin-agent/budget.ts";
 import { capSummary, unusableFinalReply } from "./builtin-agent/model-output.ts";
-import { spawnAgent } from "./spawn.ts";
+import { agentHomeDir, spawnAgent } from "./spawn.ts";
 import type { AgentResult, Engine, EngineContext, EngineOutcome } from "./types.ts";
 
 const PROJECT_ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -282,7 +282,7 @@ export function createQwenCodeEngine(opts: QwenCodeEngineOptions = {}): Engine {
           result: { protocolValid: null, source: null, status: null, summary: null },
         };
       }
-      const agentHome = join(ctx.runDir, "agent-home");
+      const agentHome = agentHomeDir(ctx);
       const qwenHome = join(agentHome, ".qwen");
       await mkdir(qwenHome, { recursive: true });
       const settingsFile = join(agentHome, "qwen-system-settings.json");

@@ -45,8 +45,13 @@ export function buildAgentEnv(ctx: EngineContext, home: string, extra: Record<st
   return agentEnv(ctx.env, { ...ours, ...extra });
 }
 
+/** The agent's private HOME (bound read-write in the sandbox; part of the bundle). */
+export function agentHomeDir(ctx: { runDir: string }): string {
+  return join(ctx.runDir, "agent-home");
+}
+
 export async function spawnAgent(ctx: EngineContext, cmd: AgentCommand): Promise<ProcessOutcome> {
-  const home = join(ctx.runDir, "agent-home");
+  const home = agentHomeDir(ctx);
   // agent-io holds the task and result files the agent reads and writes (bound read-write).
   const io = join(ctx.runDir, "agent-io");
   await mkdir(home, { recursive: true });

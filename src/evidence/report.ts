@@ -98,7 +98,10 @@ export const Report = z.object({
       baseline_run: z.string().optional(),
     })
     .nullable(),
+  /** What isolated the agent and the judging tests (`none` when nothing ran sandboxed). */
   isolation: z.enum(["bwrap", "none"]),
+  /** What the user asked for (`--isolation`); differs from `isolation` when a gate stopped the run first. */
+  isolation_requested: z.enum(["bwrap", "none"]).optional(),
   secret_scan: z.object({
     files: z.number().int(),
     findings: z.number().int(),

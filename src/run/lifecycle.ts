@@ -6,12 +6,12 @@
 //   ─► start proxy ─► start agent (case_process_started) ─► wait / timeout ─► parse result protocol
 //   ─► capture patch ─► restore tests, run tests ─► model-traffic check ─► secret scan ─► report + manifest
 import { mkdir, readFile, writeFile } from "node:fs/promises";
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { tmpdir } from "node:os";
 import { randomBytes } from "node:crypto";
-import { ADMISSION_FILE_VAR, decideModelAdmission, protectedPathsFromEnv, readAdmissionFile } from "../config/admission.ts";
-import { resolveProvider, secretValuesInEnv, type ResolvedProvider } from "../config/providers.ts";
+import { ADMISSION_FILE_VAR, AdmissionFileError, decideModelAdmission, protectedPathsFromEnv, readAdmissionFile } from "../config/admission.ts";
+import { ConfigError, loadProviderSpecs, resolveProvider, secretValuesInEnv, type ResolvedProvider } from "../config/providers.ts";
 import { isKnownSimulatedEndpoint } from "../config/simulated-endpoints.ts";
 import type { SecretValue } from "../config/secret.ts";
 import { MARKERS, REPORT_SCHEMA, Report, type FailureReason, type RunStatus } from "../evidence/report.ts";
@@ -20,7 +20,7 @@ import { writeJsonAtomic } from "../evidence/files.ts";
 import { writeManifest } from "../evidence/manifest.ts";
 import { renderMarker, writeMarker } from "../evidence/markers.ts";
 import { getEngine } from "../engines/registry.ts";
-import type { EngineOutcome, ModelAccess } from "../engines/types.ts";
+import type { Engine, EngineOutcome, ModelAccess } from "../engines/types.ts";
 import { loadFixture, SourceNotAdmittedError } from "../fixtures/load.ts";
 import { isUnderPath } from "../fixtures/load.ts";
 import type { Fixture } from "../fixtures/types.ts";
@@ -82,6 +82,13 @@ export async function runOnce(opts: RunOptions): Promise<RunResult> {
   const createdAt = new Date();
   const protectedPaths = protectedPathsFromEnv(env);
   const runsDir = resolve(opts.runsDir);
+  if (existsSync(runsDir) && !statSync(runsDir).isDirectory()) {
+    throw new ConfigError(`--runs-dir ${opts.runsDir} is not a directory`);
+  }
+  // An unknown provider name is a usage error, not a blocked run.
+  if (!loadProviderSpecs()[opts.provider]) {
+    throw new ConfigError(`unknown provider '${opts.provider}'; known providers: ${Object.keys(loadProviderSpecs()).join(", ")}`);
+  }
   for (const p of protectedPaths) {
     if (isUnderPath(runsDir, resolve(p))) {
       throw new Error("the runs directory is under a protected path (CTO_HARNESS_PROTECTED_PATHS); choose another --runs-dir");
@@ -110,7 +117,7 @@ export async function runOnce(opts: RunOptions): Promise<RunResult> {
   const trace = new TraceWriter(join(runDir, "trace.jsonl"));
   if (!opts.isBaseline) log(`run directory: ${runDir}`);
 
-  const engine = await getEngine(opts.engine);
+  let engine: Engine = { name: opts.engine, usesModel: false, run: async () => { throw new Error("engine not loaded"); } };
   const abort = new AbortController();
   const onAbort = () => abort.abort();
   opts.signal?.addEventListener("abort", onAbort, { once: true });
@@ -142,7 +149,7 @@ export async function runOnce(opts: RunOptions): Promise<RunResult> {
   const procFindings: ProcFinding[] = [];
 
   const block = async (gate: Gate, marker: string | null) => {
-    blockedBy = gate;
+    blockedBy ??= gate;
     if (gate.marker && marker !== null) {
       await writeMarker(backendDir, gate.marker, marker);
       markers.push(`backend/${gate.marker}`);
@@ -171,6 +178,7 @@ export async function runOnce(opts: RunOptions): Promise<RunResult> {
   });
 
   try {
+    engine = await getEngine(opts.engine);
     // ── task.json: what was asked (no secret) ─────────────────────────────────────────────
     const agentTimeoutSec = opts.agentTimeoutSec ?? fixture?.timeouts.agentSec ?? 600;
     const taskFile = join(runDir, "task.json");
@@ -187,11 +195,18 @@ export async function runOnce(opts: RunOptions): Promise<RunResult> {
       isolation: opts.isolation,
     });
 
-    // ── admission: model, then source ─────────────────────────────────────────────────────
+    // ── gates that need no network: model admission, source admission, provider config,
+    // the agent binary. The first failing one is the reason; every failing one writes its
+    // marker, so one look at backend/ shows everything the user has to fix.
     const admissionFile = env[ADMISSION_FILE_VAR]?.trim();
-    const pairs = admissionFile ? readAdmissionFile(admissionFile) : null;
-    const providerKind = opts.provider === "sim" ? "sim" : "external";
-    const admission = decideModelAdmission(pairs, opts.provider, opts.model, providerKind);
+    let admission: ReturnType<typeof decideModelAdmission>;
+    try {
+      const pairs = admissionFile ? readAdmissionFile(admissionFile) : null;
+      admission = decideModelAdmission(pairs, opts.provider, opts.model, opts.provider === "sim" ? "sim" : "external");
+    } catch (e) {
+      if (!(e instanceof AdmissionFileError)) throw e;
+      admission = { admitted: false, reason: e.message };
+    }
     modelAdmitted = admission.admitted;
     trace.emit("admission_checked", {
       model_admitted: admission.admitted,
@@ -204,11 +219,12 @@ export async function runOnce(opts: RunOptions): Promise<RunResult> {
         renderMarker({
           title: "model not admitted",
           found: admission.reason,
-          expected: `an admission file (${ADMISSION_FILE_VAR}) listing ${opts.provider}/${opts.model}`,
+          expected: `an admission file (${ADMISSION_FILE_VAR}, YAML or JSON) listing ${opts.provider}/${opts.model}`,
           todo: `add "{provider: ${opts.provider}, model: ${opts.model}}" under "admitted:" in the admission file, or run an admitted model`,
         }),
       );
-    } else if (sourceRefused) {
+    }
+    if (sourceRefused) {
       await block(
         { reason: "source not admitted", marker: MARKERS.sourceNotAdmitted, detail: "the fixture is under a protected path" },
         renderMarker({
@@ -219,9 +235,7 @@ export async function runOnce(opts: RunOptions): Promise<RunResult> {
         }),
       );
     }
-
-    // ── provider config present, endpoint reachable, response shape ───────────────────────
-    if (!blockedBy && engine.usesModel && !opts.isBaseline) {
+    if (engine.usesModel && !opts.isBaseline) {
       provider = resolveProvider(opts.provider, env);
       trace.emit("provider_config_checked", {
         provider: opts.provider,
@@ -239,6 +253,17 @@ export async function runOnce(opts: RunOptions): Promise<RunResult> {
           }),
         );
       }
+    }
+    const agentProblem = opts.isBaseline ? null : (engine.precheck?.(env) ?? null);
+    if (agentProblem) {
+      await block({ reason: "case process failed to start", marker: null, detail: agentProblem }, null);
+      await writeFile(join(backendDir, "start-error.txt"), renderMarker({
+        title: "case process failed to start",
+        found: agentProblem,
+        expected: "the agent executable exists and is executable",
+        todo: "point the variable at the agent's executable (an absolute path is safest)",
+      }));
+      markers.push("backend/start-error.txt");
     }
     let upstream: { baseUrl: SecretValue; apiKey?: SecretValue } | null = null;
     if (!blockedBy && engine.usesModel && !opts.isBaseline && provider?.ok) {
@@ -382,7 +407,16 @@ export async function runOnce(opts: RunOptions): Promise<RunResult> {
         status: outcome.result.status,
         model_error: outcome.result.modelError ?? null,
       });
-      if (outcome.result.protocolValid === false && outcome.result.protocolFailureMarker) {
+      if (outcome.timedOut) {
+        // The cause is the clock, not the protocol: say so, with the limit that was applied.
+        await writeFile(join(backendDir, "case-process-timed-out.txt"), renderMarker({
+          title: "case process timed out",
+          found: `the agent was still running after ${agentTimeoutSec} s and was stopped (TERM, then KILL, whole process tree)`,
+          expected: `the agent finishes within the agent timeout (${agentTimeoutSec} s; the fixture's default unless --agent-timeout was given)`,
+          todo: "raise --agent-timeout, or check backend/model-requests.jsonl for a slow model (latency, tokens) and backend/stdout.log for a stuck agent",
+        }));
+        markers.push("backend/case-process-timed-out.txt");
+      } else if (!abort.signal.aborted && outcome.result.protocolValid === false && outcome.result.protocolFailureMarker) {
         await writeMarker(backendDir, MARKERS.caseResultProtocolFailed, outcome.result.protocolFailureMarker);
         markers.push(`backend/${MARKERS.caseResultProtocolFailed}`);
       }
@@ -526,6 +560,7 @@ export async function runOnce(opts: RunOptions): Promise<RunResult> {
         }
       : null,
     isolation: isolationUsed,
+    isolation_requested: opts.isolation,
     secret_scan: { files: scan.files, findings: scan.findings.length, finding_files: findingFiles, secret_values: secrets.size },
     timings,
     markers,
