@@ -75,11 +75,14 @@ describe("loop interrupt (real runOnce)", () => {
     expect(started).toHaveLength(2);
     expect(summary.attempts.filter((a) => a.status === "not_run")).toHaveLength(1);
     for (const a of started) {
+      // DESIGN §5 names, chosen by runOnce (two started in the same second get `-<n>`).
+      expect(a.run_id).toMatch(new RegExp(`^\\d{8}T\\d{6}Z-r1-string-slugify-${process.pid}(-\\d+)?$`));
       expect(a.status).toBe("error");
       expect(a.failure_reason).toBe("interrupted");
       const v = await verifyBundle(join(loopDir, a.run_id!));
       expect(v.problems).toEqual([]);
       expect(v.report?.failure_reason).toBe("interrupted");
+      expect(v.report?.run_id).toBe(a.run_id);
     }
     expect(existsSync(join(loopDir, "summary.json"))).toBe(true);
     expect(existsSync(join(loopDir, "summary.md"))).toBe(true);

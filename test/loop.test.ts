@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { passAtK, passAtKSeries, meanSeries } from "../src/loop/passk.ts";
 import { canonicalJson, configHash, differingKeys, type LoopConfig } from "../src/loop/config.ts";
-import { decideResume, planAttempts, rerunIndex } from "../src/loop/plan.ts";
+import { assignRunDirs, decideResume, planAttempts, type AttemptEntry } from "../src/loop/plan.ts";
 import { loopExitCode, summarise, type AttemptRecord } from "../src/loop/summary.ts";
 import { renderJunit, renderMarkdown, xmlEscape } from "../src/loop/render.ts";
 import { progressLine, formatDuration } from "../src/loop/progress.ts";
@@ -73,30 +73,52 @@ describe("loop config and plan", () => {
     expect(differingKeys(CONFIG, { ...CONFIG, attempts: 4, model: "x" })).toEqual(["attempts", "model"]);
   });
 
-  it("plans attempt-major with unique run ids, even for same-named fixture dirs", () => {
+  it("plans attempt-major with unique attempt keys, even for same-named fixture dirs", () => {
     const plan = planAttempts(["a/fix", "b/fix"], ["e1"], 2);
-    expect(plan.map((p) => p.baseId)).toEqual(["fix__e1__a1", "fix-2__e1__a1", "fix__e1__a2", "fix-2__e1__a2"]);
+    expect(plan.map((p) => p.key)).toEqual(["fix__e1__a1", "fix-2__e1__a1", "fix__e1__a2", "fix-2__e1__a2"]);
   });
 
-  it("resume keeps a valid attempt, reruns invalid or interrupted ones under a new name, never reusing an old one", () => {
-    expect(decideResume("x__e__a1", [{ runId: "x__e__a1", valid: true, status: "fail", failureReason: "tests failed", problems: [] }])).toEqual({
-      action: "keep",
-      runId: "x__e__a1",
-    });
-    const d = decideResume("x__e__a1", [
-      { runId: "x__e__a1", valid: false, status: null, failureReason: null, problems: ["report.json is missing"] },
-      { runId: "x__e__a1-r2", valid: true, status: "error", failureReason: "interrupted", problems: [] },
-      { runId: "x__e__a10", valid: true, status: "pass", failureReason: null, problems: [] },
-    ]);
-    expect(d).toEqual({
+  it("resume keeps the latest valid attempt, reruns invalid or interrupted ones, listing every older dir as superseded", () => {
+    const fail = { runId: "20260601T000000Z-x-1", valid: true, status: "fail" as const, failureReason: "tests failed", problems: [] };
+    expect(decideResume([fail])).toEqual({ action: "keep", runId: fail.runId, superseded: [] });
+    const broken = { runId: "20260601T000000Z-x-1", valid: false, status: null, failureReason: null, problems: ["report.json is missing"] };
+    const interrupted = { runId: "20260601T000100Z-x-1", valid: true, status: "error" as const, failureReason: "interrupted", problems: [] };
+    expect(decideResume([broken, interrupted])).toEqual({
       action: "run",
-      runId: "x__e__a1-r3",
       superseded: [
-        { run_id: "x__e__a1", reason: "invalid bundle: report.json is missing" },
-        { run_id: "x__e__a1-r2", reason: "interrupted" },
+        { run_id: broken.runId, reason: "invalid bundle: report.json is missing" },
+        { run_id: interrupted.runId, reason: "interrupted" },
       ],
     });
-    expect(rerunIndex("x__e__a1", "x__e__a10")).toBeNull();
+    expect(decideResume([broken, fail])).toEqual({ action: "keep", runId: fail.runId, superseded: [{ run_id: broken.runId, reason: "invalid bundle: report.json is missing" }] });
+    expect(decideResume([])).toEqual({ action: "run", superseded: [] });
+  });
+
+  it("assigns recorded run dirs by attempts.jsonl and unrecorded ones by fixture + engine to attempts without a record, oldest first", () => {
+    const plan = planAttempts(["r1", "./local/fix"], ["e1"], 2);
+    const entry = (key: string, run_id: string): AttemptEntry => ({
+      key, fixture: "", engine: "e1", attempt: 1, run_id, status: "fail", failure_reason: "tests failed", duration_ms: 1, finished_at: "",
+    });
+    const { byAttempt, unmatched } = assignRunDirs(
+      plan,
+      [entry("r1__e1__a1", "20260601T000000Z-r1-7"), entry("nope__e1__a9", "20260601T000000Z-zz-7")],
+      [
+        { runId: "20260601T000009Z-r1-7", fixtureId: "r1", engine: "e1" },
+        { runId: "20260601T000005Z-fix-id-7", fixtureId: "fix-id", engine: "e1" },
+        { runId: "20260601T000008Z-r1-7", fixtureId: "r1", engine: "e1" },
+        { runId: "20260601T000010Z-r1-7", fixtureId: "r1", engine: "e2" },
+        { runId: "20260601T000011Z-x-7", fixtureId: null, engine: null },
+      ],
+      { r1: "r1", "./local/fix": "fix-id" },
+    );
+    expect(Object.fromEntries(byAttempt)).toEqual({
+      "r1__e1__a1": ["20260601T000000Z-r1-7"],
+      "fix__e1__a1": ["20260601T000005Z-fix-id-7"],
+      "r1__e1__a2": ["20260601T000008Z-r1-7"],
+      "fix__e1__a2": [],
+    });
+    // Only one r1/e1 attempt lacked a record: the later leftover has no owner.
+    expect(unmatched).toEqual(["20260601T000009Z-r1-7", "20260601T000010Z-r1-7", "20260601T000011Z-x-7"]);
   });
 });
 
@@ -227,20 +249,36 @@ describe("runLoop (with a stand-in runOnce writing real bundles)", () => {
     await rm(tmp, { recursive: true, force: true });
   });
 
-  /** fake-oracle passes, fake-noop fails; `breakIds` get no report (a crashed run). */
-  const standIn = (calls: RunOptions[], breakIds = new Set<string>()): RunOnceFn => async (o) => {
+  /**
+   * Like runOnce: names its directory `<ts>-<fixture>-<pid>[-<n>]` under runsDir, created
+   * exclusively. fake-oracle passes, fake-noop fails; the `crashAt` call numbers (1-based)
+   * leave a directory with task.json but no report and throw (a crashed run).
+   */
+  const standIn = (calls: RunOptions[], crashAt = new Set<number>()): RunOnceFn => async (o) => {
     calls.push(o);
-    const runDir = join(o.runsDir, o.runId!);
-    if (breakIds.has(o.runId!)) {
-      await writeFile(join(tmp, "marker"), "x");
-      const { mkdir } = await import("node:fs/promises");
-      await mkdir(join(runDir, "backend"), { recursive: true });
+    expect(o.runId).toBeUndefined();
+    const { mkdir } = await import("node:fs/promises");
+    const stampNow = new Date().toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+    let runDir = "";
+    for (let n = 0; ; n++) {
+      runDir = join(o.runsDir, `${stampNow}-${o.fixture}-${process.pid}${n ? `-${n}` : ""}`);
+      try {
+        await mkdir(runDir);
+        break;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+      }
+    }
+    const runId = runDir.split("/").pop()!;
+    if (crashAt.has(calls.length)) {
+      await writeFile(join(runDir, "task.json"), JSON.stringify({ fixture: { id: o.fixture }, engine: o.engine }));
       throw new Error("simulated crash before report");
     }
-    const report = o.engine === "fake-oracle" ? passReport(o.runId!, { backend: "fake-oracle" }) : makeReport({ run_id: o.runId!, backend: "fake-noop", failure_reason: "tests failed" });
+    const report = o.engine === "fake-oracle" ? passReport(runId, { backend: "fake-oracle" }) : makeReport({ run_id: runId, backend: "fake-noop", failure_reason: "tests failed" });
     await writeBundle(runDir, report);
     return { report, runDir };
   };
+  const RUN_NAME = new RegExp(`^\\d{8}T\\d{6}Z-r1-string-slugify-${process.pid}(-\\d+)?$`);
   const config: LoopConfig = { ...CONFIG, fixtures: ["r1-string-slugify"], attempts: 2 };
 
   it("runs every attempt in its own dir, writes loop.json/summary.json/summary.md/junit, exit = worst", async () => {
@@ -250,12 +288,18 @@ describe("runLoop (with a stand-in runOnce writing real bundles)", () => {
       { runOnce: standIn(calls), verifyBundle },
     );
     expect(loopDir).toMatch(/\/loop-\d{8}T\d{6}Z-\d+$/);
-    expect(calls.map((c) => c.runId).sort()).toEqual([
-      "r1-string-slugify__fake-noop__a1",
-      "r1-string-slugify__fake-noop__a2",
-      "r1-string-slugify__fake-oracle__a1",
-      "r1-string-slugify__fake-oracle__a2",
-    ]);
+    expect(calls).toHaveLength(4);
+    // Each attempt's directory has the contract name, is its report's run_id, and is recorded.
+    const runIds = summary.attempts.map((a) => a.run_id!);
+    expect(new Set(runIds).size).toBe(4);
+    for (const a of summary.attempts) {
+      expect(a.run_id).toMatch(RUN_NAME);
+      expect(JSON.parse(await readFile(join(loopDir, a.run_id!, "report.json"), "utf8")).run_id).toBe(a.run_id);
+    }
+    const entries = (await readFile(join(loopDir, "attempts.jsonl"), "utf8")).trim().split("\n").map((l) => JSON.parse(l));
+    expect(entries.map((e) => `${e.key}=${e.run_id}`).sort()).toEqual(
+      summary.attempts.map((a) => `r1-string-slugify__${a.engine}__a${a.attempt}=${a.run_id}`).sort(),
+    );
     expect(calls.every((c) => c.runsDir === loopDir && c.provider === "sim")).toBe(true);
     expect((calls[0] as RunOptions & { modelSlots?: unknown }).modelSlots).toBeInstanceOf(Semaphore);
     const loopJson = JSON.parse(await readFile(join(loopDir, "loop.json"), "utf8"));
@@ -280,33 +324,60 @@ describe("runLoop (with a stand-in runOnce writing real bundles)", () => {
   });
 
   it("resume reruns only attempts without a valid report, keeps failed ones and the broken dirs", async () => {
-    const broken = "r1-string-slugify__fake-oracle__a2";
+    // Plan order (attempt-major): noop a1, oracle a1, noop a2, oracle a2; call 4 crashes.
     const { loopDir, summary: first } = await runLoop(
-      { config, settings: { concurrency: 2, model_concurrency: 1 }, runsDir: tmp, env: {} },
-      { runOnce: standIn([], new Set([broken])), verifyBundle },
+      { config, settings: { concurrency: 1, model_concurrency: 1 }, runsDir: tmp, env: {} },
+      { runOnce: standIn([], new Set([4])), verifyBundle },
     );
-    expect(first.attempts.find((a) => a.run_id === broken)?.status).toBe("error");
+    const crashed = first.attempts.find((a) => a.engine === "fake-oracle" && a.attempt === 2)!;
+    expect([crashed.status, crashed.run_id]).toEqual(["error", null]);
+    const crashedDir = (await readdir(loopDir)).filter((d) => RUN_NAME.test(d) && !first.attempts.some((a) => a.run_id === d));
+    expect(crashedDir).toHaveLength(1);
     // Tamper with a finished pass too: it must be rerun, its dir kept.
-    const tampered = "r1-string-slugify__fake-oracle__a1";
+    const tampered = first.attempts.find((a) => a.engine === "fake-oracle" && a.attempt === 1)!.run_id!;
     await writeFile(join(loopDir, tampered, "backend/stdout.log"), "edited after the fact\n");
     const calls: RunOptions[] = [];
     const { summary } = await runLoop(
       { config, settings: { concurrency: 2, model_concurrency: 1 }, runsDir: tmp, resumeDir: loopDir, env: {} },
       { runOnce: standIn(calls), verifyBundle },
     );
-    expect(calls.map((c) => c.runId).sort()).toEqual([`${tampered}-r2`, `${broken}-r2`]);
+    expect(calls.map((c) => c.engine)).toEqual(["fake-oracle", "fake-oracle"]);
     const dirs = await readdir(loopDir);
-    for (const d of [broken, tampered, `${broken}-r2`, `${tampered}-r2`, "r1-string-slugify__fake-noop__a1", "r1-string-slugify__fake-noop__a2"]) {
-      expect(dirs).toContain(d);
-    }
+    for (const a of first.attempts) if (a.run_id) expect(dirs).toContain(a.run_id);
+    expect(dirs).toContain(crashedDir[0]);
     const failed = summary.attempts.filter((a) => a.engine === "fake-noop");
     expect(failed.every((a) => a.resumed && a.status === "fail")).toBe(true);
-    const rerun = summary.attempts.find((a) => a.run_id === `${tampered}-r2`)!;
-    expect(rerun.superseded[0]!.run_id).toBe(tampered);
-    expect(rerun.superseded[0]!.reason).toMatch(/invalid bundle: modified file: backend\/stdout\.log/);
+    const rerun1 = summary.attempts.find((a) => a.engine === "fake-oracle" && a.attempt === 1)!;
+    expect(rerun1.run_id).toMatch(RUN_NAME);
+    expect(rerun1.run_id).not.toBe(tampered);
+    expect(rerun1.superseded).toEqual([{ run_id: tampered, reason: expect.stringMatching(/invalid bundle: modified file: backend\/stdout\.log/) }]);
+    // The crashed run had no record: it is found by its task.json and superseded.
+    const rerun2 = summary.attempts.find((a) => a.engine === "fake-oracle" && a.attempt === 2)!;
+    expect(rerun2.superseded).toEqual([{ run_id: crashedDir[0], reason: expect.stringMatching(/^invalid bundle: /) }]);
+    expect(summary.unmatched_run_dirs).toEqual([]);
     expect(summary.exit_code).toBe(1);
     const loopJson = JSON.parse(await readFile(join(loopDir, "loop.json"), "utf8"));
     expect(loopJson.resumed_at).toHaveLength(1);
+  });
+
+  it("resume after the loop died before recording its runs: finished runs are found by their task.json and kept", async () => {
+    const { loopDir, summary: first } = await runLoop(
+      { config, settings: { concurrency: 2, model_concurrency: 1 }, runsDir: tmp, env: {} },
+      { runOnce: standIn([]), verifyBundle },
+    );
+    // As if killed -9 after the runs finished but before attempts.jsonl (and summary.json) were written.
+    await rm(join(loopDir, "attempts.jsonl"));
+    await rm(join(loopDir, "summary.json"));
+    const calls: RunOptions[] = [];
+    const { summary } = await runLoop(
+      { config, settings: { concurrency: 2, model_concurrency: 1 }, runsDir: tmp, resumeDir: loopDir, env: {} },
+      { runOnce: standIn(calls), verifyBundle },
+    );
+    expect(calls).toHaveLength(0);
+    expect(summary.attempts.every((a) => a.resumed)).toBe(true);
+    const pairs = (s: typeof summary) => s.attempts.map((a) => `${a.engine}:${a.status}`).sort();
+    expect(pairs(summary)).toEqual(pairs(first));
+    expect(new Set(summary.attempts.map((a) => a.run_id))).toEqual(new Set(first.attempts.map((a) => a.run_id)));
   });
 
   it("an abort starts nothing new and still writes summary.json", async () => {

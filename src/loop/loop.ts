@@ -1,11 +1,12 @@
 // Running a loop: fixtures × engines × attempts, each attempt an independent run directory
-// (runOnce with a fixed runId) inside one loop directory holding loop.json and summary.json.
+// (named by runOnce, `<ts>-<fixture>-<pid>[-<n>]`) inside one loop directory holding
+// loop.json, attempts.jsonl (attempt → run_id, appended as each run returns) and summary.json.
 // Runs proceed N at a time; model requests are limited separately per endpoint (ModelSlots).
 // An abort (Ctrl-C) stops every in-flight run through RunOptions.signal — each ends
 // `error`/`interrupted` with a complete report — starts nothing new, and still writes the summary.
-import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
+import { appendFile, mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import type { Report } from "../evidence/report.ts";
 import type { RunOptions } from "../run/options.ts";
 import type { EngineName } from "../engines/types.ts";
@@ -13,7 +14,17 @@ import { writeJsonAtomic } from "../evidence/files.ts";
 import { HARNESS_VERSION } from "../version.ts";
 import { secretValuesInEnv } from "../config/providers.ts";
 import { LOOP_SCHEMA, configHash, differingKeys, type LoopConfig, type LoopSettings } from "./config.ts";
-import { decideResume, planAttempts, rerunIndex, type ExistingRun, type PlannedAttempt } from "./plan.ts";
+import {
+  assignRunDirs,
+  decideResume,
+  fixtureLabel,
+  planAttempts,
+  type AttemptEntry,
+  type ExistingRun,
+  type PlannedAttempt,
+  type RunDirInfo,
+} from "./plan.ts";
+import { loadFixture } from "../fixtures/load.ts";
 import { summarise, type AttemptRecord, type LoopSummary } from "./summary.ts";
 import { renderJunit, renderMarkdown } from "./render.ts";
 import { Semaphore, type ModelSlots } from "./semaphore.ts";
@@ -130,25 +141,76 @@ export function assertSameConfig(stored: LoopFile, config: LoopConfig): void {
   throw new LoopConfigMismatch(keys, `cannot resume: configuration differs from the loop's (${detail}); run without --resume for a new loop, or pass the loop's own values`);
 }
 
-async function existingRuns(loopDir: string, verify: VerifyFn, secrets: string[]): Promise<ExistingRun[]> {
-  const out: ExistingRun[] = [];
-  for (const e of await readdir(loopDir, { withFileTypes: true })) {
-    if (!e.isDirectory()) continue;
-    const dir = join(loopDir, e.name);
+async function verifyRun(loopDir: string, runId: string, verify: VerifyFn, secrets: string[]): Promise<ExistingRun> {
+  const dir = join(loopDir, runId);
+  if (!existsSync(dir)) return { runId, valid: false, status: null, failureReason: null, problems: ["run directory is missing"] };
+  try {
+    const v = await verify(dir, { secrets });
+    return { runId, valid: v.ok && v.report !== null, status: v.report?.status ?? null, failureReason: v.report?.failure_reason ?? null, problems: v.problems };
+  } catch (err) {
+    return { runId, valid: false, status: null, failureReason: null, problems: [(err as Error).message] };
+  }
+}
+
+export const ATTEMPTS_FILE = "attempts.jsonl";
+
+/** The attempt records written so far; a torn last line (killed mid-write) is skipped. */
+export async function readAttemptEntries(loopDir: string): Promise<AttemptEntry[]> {
+  const text = await readFile(join(loopDir, ATTEMPTS_FILE), "utf8").catch(() => "");
+  const out: AttemptEntry[] = [];
+  for (const line of text.split("\n")) {
+    if (!line.trim()) continue;
     try {
-      const v = await verify(dir, { secrets });
-      out.push({
-        runId: e.name,
-        valid: v.ok && v.report !== null,
-        status: v.report?.status ?? null,
-        failureReason: v.report?.failure_reason ?? null,
-        problems: v.problems,
-      });
-    } catch (err) {
-      out.push({ runId: e.name, valid: false, status: null, failureReason: null, problems: [(err as Error).message] });
+      const e = JSON.parse(line) as AttemptEntry;
+      if (typeof e.key === "string" && typeof e.run_id === "string") out.push(e);
+    } catch {
+      /* torn line */
     }
   }
   return out;
+}
+
+/** Fixture id and engine of a run directory, from its task.json, else its report.json. */
+async function describeRunDir(loopDir: string, runId: string): Promise<RunDirInfo> {
+  for (const [file, engineKey] of [["task.json", "engine"], ["report.json", "backend"]] as const) {
+    try {
+      const j = JSON.parse(await readFile(join(loopDir, runId, file), "utf8")) as Record<string, unknown>;
+      const fixture = j.fixture as { id?: unknown } | undefined;
+      const engine = j[engineKey];
+      if (typeof fixture?.id === "string" && typeof engine === "string") return { runId, fixtureId: fixture.id, engine };
+    } catch {
+      /* try the next file */
+    }
+  }
+  return { runId, fixtureId: null, engine: null };
+}
+
+/** Fixture id each configured reference loads as (what task.json records); the label when it does not load. */
+async function fixtureIds(refs: string[]): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const ref of refs) out[ref] = await loadFixture(ref).then((f) => f.id, () => fixtureLabel(ref));
+  return out;
+}
+
+/** Every run directory of a loop assigned to its attempt and verified. */
+async function previousRuns(
+  loopDir: string,
+  plan: PlannedAttempt[],
+  fixtures: string[],
+  verify: VerifyFn,
+  secrets: string[],
+): Promise<{ history: Map<string, ExistingRun[]>; unmatched: string[] }> {
+  const entries = await readAttemptEntries(loopDir);
+  const recorded = new Set(entries.map((e) => e.run_id));
+  const dirs: RunDirInfo[] = [];
+  for (const e of await readdir(loopDir, { withFileTypes: true })) {
+    if (e.isDirectory() && !recorded.has(e.name)) dirs.push(await describeRunDir(loopDir, e.name));
+  }
+  const ids = dirs.length > 0 ? await fixtureIds(fixtures) : {};
+  const { byAttempt, unmatched } = assignRunDirs(plan, entries, dirs, ids);
+  const history = new Map<string, ExistingRun[]>();
+  for (const [key, runIds] of byAttempt) history.set(key, await Promise.all(runIds.map((r) => verifyRun(loopDir, r, verify, secrets))));
+  return { history, unmatched };
 }
 
 export async function runLoop(opts: LoopOptions, deps: LoopDeps): Promise<{ summary: LoopSummary; loopDir: string }> {
@@ -156,13 +218,14 @@ export async function runLoop(opts: LoopOptions, deps: LoopDeps): Promise<{ summ
   const hash = configHash(opts.config);
   const plan = planAttempts(opts.config.fixtures, opts.config.engines, opts.config.attempts);
   let loopDir: string;
-  let previous: ExistingRun[] = [];
+  let history = new Map<string, ExistingRun[]>();
+  let unmatched: string[] = [];
 
   if (opts.resumeDir) {
     loopDir = opts.resumeDir;
     const stored = await readLoopFile(loopDir);
     assertSameConfig(stored, opts.config);
-    previous = await existingRuns(loopDir, deps.verifyBundle, secretValuesInEnv(opts.env));
+    ({ history, unmatched } = await previousRuns(loopDir, plan, opts.config.fixtures, deps.verifyBundle, secretValuesInEnv(opts.env)));
     await writeJsonAtomic(join(loopDir, "loop.json"), {
       ...stored,
       resumed_at: [...(stored.resumed_at ?? []), startedAt.toISOString()],
@@ -185,7 +248,7 @@ export async function runLoop(opts: LoopOptions, deps: LoopDeps): Promise<{ summ
 
   // One record per planned attempt; resumed ones are filled in from the earlier runs.
   const records: AttemptRecord[] = [];
-  const todo: { rec: AttemptRecord; p: PlannedAttempt; runId: string }[] = [];
+  const todo: { rec: AttemptRecord; p: PlannedAttempt }[] = [];
   for (const p of plan) {
     const rec: AttemptRecord = {
       fixture: p.fixture,
@@ -199,21 +262,17 @@ export async function runLoop(opts: LoopOptions, deps: LoopDeps): Promise<{ summ
       superseded: [],
     };
     records.push(rec);
-    const d = decideResume(p.baseId, previous);
+    const mine = history.get(p.key) ?? [];
+    const d = decideResume(mine);
+    // Earlier, untrusted directories of this attempt stay on disk and stay noted.
+    rec.superseded = d.superseded;
     if (d.action === "keep") {
-      const prev = previous.find((e) => e.runId === d.runId)!;
+      const prev = mine.find((e) => e.runId === d.runId)!;
       rec.run_id = d.runId;
       rec.status = prev.status ?? "error";
       rec.failure_reason = prev.failureReason;
       rec.resumed = true;
-      // Earlier, untrusted directories of this attempt stay on disk and stay noted.
-      rec.superseded = previous
-        .filter((e) => e.runId !== d.runId && rerunIndex(p.baseId, e.runId) !== null)
-        .map((e) => ({ run_id: e.runId, reason: e.valid ? (e.failureReason === "interrupted" ? "interrupted" : "superseded") : `invalid bundle: ${e.problems.slice(0, 2).join("; ")}` }));
-    } else {
-      rec.superseded = d.superseded;
-      todo.push({ rec, p, runId: d.runId });
-    }
+    } else todo.push({ rec, p });
   }
 
   const modelSlots = opts.modelSlots ?? new Semaphore(Math.max(1, opts.settings.model_concurrency));
@@ -229,6 +288,7 @@ export async function runLoop(opts: LoopOptions, deps: LoopDeps): Promise<{ summ
       finishedAt: new Date().toISOString(),
       interrupted,
       attempts: records,
+      unmatchedRunDirs: unmatched,
     });
     await writeJsonAtomic(join(loopDir, "summary.json"), summary);
     return summary;
@@ -249,8 +309,8 @@ export async function runLoop(opts: LoopOptions, deps: LoopDeps): Promise<{ summ
         engine: item.p.engine as EngineName,
         provider: opts.config.provider,
         model: opts.config.model,
+        // No runId: runOnce names the directory `<ts>-<fixture>-<pid>[-<n>]` (DESIGN §5), created exclusively.
         runsDir: loopDir,
-        runId: item.runId,
         isolation: opts.config.isolation,
         budget: opts.config.budget,
         env: opts.env,
@@ -262,17 +322,31 @@ export async function runLoop(opts: LoopOptions, deps: LoopDeps): Promise<{ summ
       };
       try {
         const { report, runDir } = await deps.runOnce(runOpts);
-        item.rec.run_id = runDir.split("/").pop() ?? item.runId;
+        item.rec.run_id = basename(runDir);
         item.rec.status = report.status;
         item.rec.failure_reason = report.failure_reason;
+        item.rec.duration_ms = Date.now() - t0;
+        // Recorded at once, so a resume knows this directory is this attempt's even if the loop dies now.
+        const entry: AttemptEntry = {
+          key: item.p.key,
+          fixture: item.p.fixture,
+          engine: item.p.engine,
+          attempt: item.p.attempt,
+          run_id: item.rec.run_id,
+          status: report.status,
+          failure_reason: report.failure_reason,
+          duration_ms: item.rec.duration_ms,
+          finished_at: new Date().toISOString(),
+        };
+        await appendFile(join(loopDir, ATTEMPTS_FILE), JSON.stringify(entry) + "\n");
       } catch (error) {
         // runOnce promises a report on every path; if it throws anyway the attempt is a harness error.
-        item.rec.run_id = existsSync(join(loopDir, item.runId)) ? item.runId : null;
+        // A directory it may have created is found by the next resume (task.json) and superseded.
         item.rec.status = "error";
         item.rec.failure_reason = "harness error";
-        await writeFile(join(loopDir, `${item.runId}.harness-error.txt`), `${(error as Error).stack ?? String(error)}\n`).catch(() => {});
+        await writeFile(join(loopDir, `${item.p.key}.harness-error.txt`), `${(error as Error).stack ?? String(error)}\n`).catch(() => {});
       }
-      item.rec.duration_ms = Date.now() - t0;
+      item.rec.duration_ms ??= Date.now() - t0;
       opts.progress?.finished(label, item.rec.status, item.rec.failure_reason, item.rec.run_id ? join(loopDir, item.rec.run_id) : null);
       // Keep summary.json current (at most once a second) so a crash of the loop itself still leaves a summary.
       if (Date.now() - lastPartialWrite >= 1000) {

@@ -13,7 +13,7 @@ export interface AttemptRecord {
   fixture: string;
   engine: string;
   attempt: number;
-  /** Run directory name inside the loop dir (null when never started). */
+  /** Its run directory's name inside the loop dir, which is its report's run_id (null when never started). */
   run_id: string | null;
   status: AttemptStatus;
   failure_reason: string | null;
@@ -51,6 +51,8 @@ export interface LoopSummary {
     by_fixture: Record<string, (number | null)[]>;
   };
   attempts: AttemptRecord[];
+  /** Run directories in the loop dir that no attempt claims (left on disk, never deleted). */
+  unmatched_run_dirs: string[];
 }
 
 const EXIT_OF: Record<AttemptStatus, number> = { pass: EXIT.pass, fail: EXIT.fail, blocked: EXIT.blocked, error: EXIT.error, not_run: EXIT.error };
@@ -69,6 +71,7 @@ export function summarise(input: {
   finishedAt: string;
   interrupted: boolean;
   attempts: AttemptRecord[];
+  unmatchedRunDirs?: string[];
 }): LoopSummary {
   const { config, attempts } = input;
   const counts = { total: attempts.length, pass: 0, fail: 0, blocked: 0, error: 0, not_run: 0 };
@@ -109,5 +112,6 @@ export function summarise(input: {
     exit_code: loopExitCode(attempts),
     pass_at_k: { by_pair: byPair, by_engine: byEngine, by_fixture: byFixture },
     attempts,
+    unmatched_run_dirs: input.unmatchedRunDirs ?? [],
   };
 }
