@@ -287,7 +287,7 @@ sleep ${marker}3
     await expectCleanBundle(runDir, { fragments: ep.fragments, secrets: ep.secrets, processNeedles: [agent.dir, marker] });
   }, CASE_TIMEOUT);
 
-  it("6: floods stdout with 100 MB (and one endless line on stderr) — logs capped, cut noted, run completes, memory flat", async () => {
+  it("6: floods stdout with 100 MB (and one endless line on stderr) — logs capped, cut noted, run completes", async () => {
     const agent = hostileAgent("flood.mjs", "");
     writeFileSync(
       agent.bin,
@@ -301,16 +301,9 @@ for (let i = 0; i < 20; i++) await write(process.stderr, noNewline);
 ${finishWell(agent)}
 `,
     );
-    let peak = process.memoryUsage().rss;
-    const start = peak;
-    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
-    let result;
-    try {
-      result = await runHostile({ agent, endpoint: ep });
-    } finally {
-      clearInterval(sampler);
-    }
-    const { report, runDir } = result;
+    // Memory under a flood is measured in bench/run-overhead.ts (10 MB vs 100 MB of output),
+    // not here: RSS in a shared test process depends on what ran before.
+    const { report, runDir } = await runHostile({ agent, endpoint: ep });
     expect(report.status, report.failure_detail ?? "").toBe("pass");
     const stdoutLog = join(runDir, "backend", "stdout.log");
     expect(statSync(stdoutLog).size).toBeLessThan(8 * 1024 * 1024 + 1024);
@@ -318,8 +311,6 @@ ${finishWell(agent)}
     const tail = readFileSync(stdoutLog).subarray(-300).toString("utf8");
     expect(tail).toMatch(/\[cto-harness: output cut at 8388608 bytes; 1\d{8} bytes were produced\]/);
     expect(read(runDir, "backend/stderr.log").slice(-200)).toMatch(/output cut at 8388608 bytes; 20971520 bytes were produced/);
-    // 120 MB went through the harness; it kept only the capped logs and line summaries.
-    expect(peak - start).toBeLessThan(100 * 1024 * 1024);
     await expectCleanBundle(runDir, { fragments: ep.fragments, secrets: ep.secrets, processNeedles: [agent.dir] });
   }, CASE_TIMEOUT);
 

@@ -2,7 +2,7 @@
 // workspace with the DESIGN §7 environment, its result taken by the case-result/1 protocol.
 import { accessSync, realpathSync, statSync } from "node:fs";
 import { constants } from "node:fs";
-import { copyFile, mkdir, open, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, open, readlink, rm, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { decideCaseResult, type PiStreamSummary } from "./case-protocol.ts";
 import { createPiEventAccumulator, parsePiLine } from "./pi-events.ts";
@@ -118,6 +118,12 @@ export const caseEngine: Engine = {
       },
     }).finally(() => trajectory.close());
     const read = await readResultFile(resultFile);
+    if (read.kind === "refused") {
+      // Never leave a link to a host file (or a FIFO) in the bundle: keep only what it was.
+      const what = await readlink(resultFile).then((t) => `a symbolic link to ${t}`, () => "not a regular file");
+      await rm(resultFile, { force: true });
+      await writeFile(`${resultFile}.refused.txt`, `the agent's result file was ${what}; it was not read and has been removed\n`);
+    }
     const resultText = read.kind === "ok" ? read.text : null;
     if (read.kind === "ok") await writeFile(join(ctx.backendDir, "result.json"), read.text);
     const pi = piEvents.summary();
