@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawnSync } from "node:child_process";
 import { parseSot, SotFormatError } from "../src/sot/parse.ts";
+import { looksFlattened, reflowRecord, splitBullets } from "../src/sot/reflow.ts";
 import { ruleFor } from "../src/sot/rules.ts";
 import { sotCheck, sotEvidence } from "../src/sot/run-check.ts";
 import { makeReport, missingConfigReport, passReport, writeBundle } from "./data/make-bundle.ts";
@@ -57,6 +58,40 @@ describe("parseSot", () => {
     const text = dump ?? (await readFile(SEED, "utf8")).replace(/\n+/g, " ");
     expect(() => parseSot(text)).toThrow(SotFormatError);
     expect(() => parseSot(text)).toThrow(/single line.*## <ID> - <title>/);
+  });
+
+  it("the user's one-line seed reflows to the same work items, acceptance lines and evidence sections as its line-broken copy", async () => {
+    const broken = parseSot(await readFile(SEED, "utf8"));
+    const dump = await readFile(join(ROOT, "..", "shared/seeds/000_185912ad2905af7e.txt"), "utf8").catch(() => null);
+    // The seed itself where shared/ is beside the checkout; the same words joined onto one line always.
+    const flats = [(await readFile(SEED, "utf8")).replace(/\s+/g, " "), ...(dump ? [dump] : [])];
+    for (const flat of flats) {
+      expect(looksFlattened(flat)).toBe(true);
+      const rec = parseSot(reflowRecord(flat));
+      expect(rec.frontMatter).toEqual(broken.frontMatter);
+      expect(rec.title).toBe(broken.title);
+      const items = (r: typeof rec) =>
+        r.items.map((i) => ({
+          id: i.id,
+          title: i.title,
+          status: i.status,
+          description: i.description,
+          acceptance: i.acceptance.map((l) => l.text),
+          blockedBy: i.blockedBy.map((l) => l.text),
+          currentEvidence: i.currentEvidence.map((l) => l.text),
+          other: i.otherBlocks,
+        }));
+      expect(items(rec)).toEqual(items(broken));
+      const evidence = (r: typeof rec) => r.evidence.map((e) => ({ title: e.title, date: e.date, bullets: e.bullets.map((b) => b.text) }));
+      expect(evidence(rec)).toEqual(evidence(broken));
+      expect(rec.items[0]!.acceptance).toHaveLength(14);
+      expect(rec.evidence).toHaveLength(4);
+    }
+    expect(looksFlattened(await readFile(SEED, "utf8"))).toBe(false);
+  });
+
+  it("reflow keeps a dash inside a bullet and splits only after a bullet's end", () => {
+    expect(splitBullets("- Ran a - b comparison. - Second `x`. - Third")).toEqual(["Ran a - b comparison.", "Second `x`.", "Third"]);
   });
 
   it("refuses a work item without a Status line", () => {
@@ -235,11 +270,24 @@ describe("sot CLI", () => {
     const missing = cli(["sot", "check", join(tmp, "nope.md"), "--runs", tmp]);
     expect(missing.status).toBe(64);
     expect(missing.stderr).toMatch(/cannot read planning record/);
-    const flat = join(tmp, "flat.md");
-    await writeFile(flat, (await readFile(SEED, "utf8")).replace(/\n+/g, " "));
-    const bad = cli(["sot", "check", flat, "--runs", tmp]);
+    const prose = join(tmp, "prose.md");
+    await writeFile(prose, "# Notes\n\nNothing structured here.\n");
+    const bad = cli(["sot", "check", prose, "--runs", tmp]);
     expect(bad.status).toBe(64);
     expect(bad.stderr).toMatch(/expected a planning record/);
+  });
+
+  it("checks a one-line record after reflowing it, and says so on stderr", async () => {
+    const flat = join(tmp, "flat.md");
+    await writeFile(flat, (await readFile(SEED, "utf8")).replace(/\n+/g, " "));
+    await mkdir(join(tmp, "runs"));
+    const r = cli(["sot", "check", flat, "--runs", join(tmp, "runs"), "--json"]);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toMatch(/is a single line \(its line breaks were lost\); reflowed it/);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.record_reflowed).toBe(true);
+    expect(doc.items.map((i: { id: string }) => i.id)).toEqual(["CTO-WORK-030"]);
+    expect(doc.items[0].lines).toHaveLength(14);
   });
 
   it("exits 1 on a leak in the record, 0 on the honest seed; --json prints one document without the value", async () => {

@@ -50,6 +50,8 @@ export interface SotCheckResult {
   record_leaks: RecordLeak[];
   /** Whether secret values were available in the environment to scan for. */
   secrets_scanned: number;
+  /** The record was one line (line breaks lost) and was reflowed before parsing; line numbers refer to the reflowed text. */
+  record_reflowed: boolean;
   ok: boolean;
 }
 
@@ -163,6 +165,7 @@ export function checkRecord(input: CheckInput): SotCheckResult {
     ready_to_promote: items.filter((it) => it.ready_to_promote).map((it) => it.id),
     record_leaks: input.recordLeaks,
     secrets_scanned: input.secretsScanned,
+    record_reflowed: false,
     ok: overClaims.length === 0 && input.recordLeaks.length === 0,
   };
 }

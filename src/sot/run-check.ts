@@ -6,6 +6,7 @@ import { loadProviderSpecs, secretValuesInEnv } from "../config/providers.ts";
 import { listFiles } from "../evidence/files.ts";
 import { UsageError } from "../cli/exit-codes.ts";
 import { parseSot, SotFormatError } from "./parse.ts";
+import { looksFlattened, reflowRecord } from "./reflow.ts";
 import { scanRecordText } from "./leaks.ts";
 import { loadEvidence, defaultVerify, type VerifyFn } from "./bundles.ts";
 import { checkRecord, type SotCheckResult } from "./check.ts";
@@ -25,11 +26,17 @@ export async function sotCheck(file: string, runsDir: string, opts: SotCheckOpti
   } catch (error) {
     throw new UsageError(`cannot read planning record ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
+  // A record whose line breaks were lost is put back into its structured form first; the
+  // result says so (line numbers then refer to the reflowed text).
+  const reflowed = looksFlattened(text);
+  if (reflowed) text = reflowRecord(text);
   let record;
   try {
     record = parseSot(text);
   } catch (error) {
-    if (error instanceof SotFormatError) throw new UsageError(`${file} is not in the expected form: ${error.message}`);
+    if (error instanceof SotFormatError) {
+      throw new UsageError(`${file} is not in the expected form${reflowed ? " (even after reflowing its single line)" : ""}: ${error.message}`);
+    }
     throw error;
   }
   const runsAbs = resolve(cwd, runsDir);
@@ -49,7 +56,7 @@ export async function sotCheck(file: string, runsDir: string, opts: SotCheckOpti
       return rel ? `${runsDir.replace(/\/+$/, "")}/${rel}` : runsDir;
     },
   });
-  return checkRecord({
+  const result = checkRecord({
     record,
     recordPath: file,
     runsDir,
@@ -59,12 +66,19 @@ export async function sotCheck(file: string, runsDir: string, opts: SotCheckOpti
     secretsScanned: secrets.length,
     providerOfVariable,
   });
+  return { ...result, record_reflowed: reflowed };
+}
+
+/** The stderr note for a reflowed record. */
+export function reflowNote(file: string): string {
+  return `note: ${file} is a single line (its line breaks were lost); reflowed it into the structured form (front matter, \`## \` headings, Status:, Acceptance:, Blocked by:, Current evidence:, \`- \` bullets) before parsing; line numbers below refer to the reflowed text\n`;
 }
 
 const MARK = { proven: "✓", unproven: "✗", manual: "?" } as const;
 
 export function renderCheckText(r: SotCheckResult): string {
   const out: string[] = [];
+  if (r.record_reflowed) out.push(reflowNote(r.record).trimEnd());
   out.push(`sot check ${r.record} against ${r.runs_dir}: ${r.bundles.verified} verified bundle(s) (${r.bundles.real} real, ${r.bundles.simulated} simulated), ${r.bundles.rejected.length} rejected`);
   for (const rej of r.bundles.rejected) out.push(`  rejected ${rej.dir}: ${rej.problems.slice(0, 3).join("; ")}`);
   for (const it of r.items) {

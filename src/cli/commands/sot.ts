@@ -2,7 +2,7 @@
 // the planning-document gate (docs/sot.md).
 import type { Command } from "commander";
 import { EXIT } from "../exit-codes.ts";
-import { renderCheckText, sotCheck, sotEvidence } from "../../sot/run-check.ts";
+import { reflowNote, renderCheckText, sotCheck, sotEvidence } from "../../sot/run-check.ts";
 
 export function register(program: Command): void {
   const sot = program.command("sot").description("planning-document gate: a work item is only proven by matching, verified run evidence");
@@ -15,7 +15,10 @@ export function register(program: Command): void {
     .option("--json", "print the result as one JSON document on stdout")
     .action(async (file: string, o: { runs: string; json?: boolean }) => {
       const result = await sotCheck(file, o.runs, { env: process.env });
-      if (o.json) process.stdout.write(JSON.stringify(result, null, 2) + "\n");
+      if (o.json) {
+        if (result.record_reflowed) process.stderr.write(reflowNote(file));
+        process.stdout.write(JSON.stringify(result, null, 2) + "\n");
+      }
       else process.stderr.write(renderCheckText(result));
       process.exitCode = result.ok ? EXIT.pass : EXIT.fail;
     });
