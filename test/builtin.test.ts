@@ -2,7 +2,7 @@
 // the recording proxy, the fixture's own tests as judge.
 import { describe, expect, it } from "vitest";
 import { builtinEngine } from "../src/engines/builtin.ts";
-import { bwrapWorks, runEngineOnFixture } from "./builtin-helpers.ts";
+import { bwrapWorks, runEngineOnFixture } from "./helpers/engines.ts";
 
 describe("builtin engine fixes fixtures (simulator scenario solve)", () => {
   for (const fixtureId of ["r1-string-slugify", "py-roman-subtractive", "js-cart-rounding"]) {

@@ -32,7 +32,7 @@ describe("parsePiEvents", () => {
   });
 
   it('stopReason "error" (real Pi stream, HTTP 500): found, with the error message, decided as failed', () => {
-    const s = parsePiEvents(lines("./pi-error-stream.jsonl"));
+    const s = parsePiEvents(lines("./data/pi-error-stream.jsonl"));
     expect(s).toMatchObject({ found: true, stopReason: "error", errorMessage: "500 boom", finalText: null, agentEnds: 1 });
     expect(decidePiResult(s, proc)).toMatchObject({ protocolValid: true, status: "failed", modelError: "500 boom" });
   });
@@ -44,7 +44,7 @@ describe("parsePiEvents", () => {
   });
 
   it("retries (real Pi stream): several agent_end events, the last one wins", () => {
-    const s = parsePiEvents(lines("./pi-retry-stream.jsonl"));
+    const s = parsePiEvents(lines("./data/pi-retry-stream.jsonl"));
     expect(s.agentEnds).toBe(2);
     expect(s.retries).toBe(1);
     expect(s).toMatchObject({ found: true, finalText: "All fixed.", stopReason: "stop", errorMessage: null });
@@ -85,7 +85,7 @@ describe("parsePiEvents", () => {
 
 describe("Pi events → trajectory", () => {
   it("maps message_end and tool_execution_end, nothing else", () => {
-    const all = lines("./pi-retry-stream.jsonl")
+    const all = lines("./data/pi-retry-stream.jsonl")
       .filter((l) => l.startsWith("{"))
       .flatMap((l) => {
         try {

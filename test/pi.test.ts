@@ -5,7 +5,7 @@ import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { piArgs, piEngine } from "../src/engines/pi.ts";
-import { bwrapWorks, runEngineOnFixture } from "./builtin-helpers.ts";
+import { bwrapWorks, runEngineOnFixture } from "./helpers/engines.ts";
 
 describe("pi engine fixes fixtures (simulator scenario solve)", () => {
   for (const fixtureId of ["r1-string-slugify", "py-roman-subtractive", "js-csv-quoted-fields"]) {

@@ -5,7 +5,7 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { qwenArgs, qwenCodeEngine } from "../src/engines/qwen-code.ts";
-import { bwrapWorks, runEngineOnFixture } from "./builtin-helpers.ts";
+import { bwrapWorks, runEngineOnFixture } from "./helpers/engines.ts";
 
 describe("qwen-code engine fixes fixtures (simulator scenario solve)", () => {
   for (const fixtureId of ["r1-string-slugify", "py-roman-subtractive", "js-cart-rounding"]) {

@@ -4,15 +4,15 @@
 import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { SecretValue } from "../src/config/secret.ts";
-import type { Engine, EngineContext, EngineOutcome } from "../src/engines/types.ts";
-import { TraceWriter } from "../src/evidence/trace.ts";
-import { loadFixture } from "../src/fixtures/load.ts";
-import { startRecordingProxy, type ModelRequestRecord } from "../src/proxy/proxy.ts";
-import { checkSandbox } from "../src/sandbox/bwrap.ts";
-import { startSimulator } from "../src/sim/server.ts";
-import type { TrajectoryEvent } from "../src/trajectory/schema.ts";
-import { prepareWorkspace, runTests, type TestRunOutcome } from "../src/workspace/workspace.ts";
+import { SecretValue } from "../../src/config/secret.ts";
+import type { Engine, EngineContext, EngineOutcome } from "../../src/engines/types.ts";
+import { TraceWriter } from "../../src/evidence/trace.ts";
+import { loadFixture } from "../../src/fixtures/load.ts";
+import { startRecordingProxy, type ModelRequestRecord } from "../../src/proxy/proxy.ts";
+import { checkSandbox } from "../../src/sandbox/bwrap.ts";
+import { startSimulator } from "../../src/sim/server.ts";
+import type { TrajectoryEvent } from "../../src/trajectory/schema.ts";
+import { prepareWorkspace, runTests, type TestRunOutcome } from "../../src/workspace/workspace.ts";
 
 export const MODEL = "qwen3.6-35b-a3b";
 
