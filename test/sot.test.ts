@@ -137,6 +137,8 @@ describe("sot check", () => {
     expect(r.bundles.verified).toBe(2);
     expect(r.bundles.rejected).toEqual([]);
     expect(lineOf(r, "blocks before").verdict).toBe("proven");
+    // The leak line rests on the run that reached the endpoint, not on the one blocked before contact.
+    expect(lineOf(r, "Endpoint values are not written").runs).toEqual([join(tmp, "20260601T022535Z-r1-string-slugify-1")]);
     expect(lineOf(r, "blocks before").runs[0]).toContain("nested/20260601T020000Z-r1-string-slugify-2");
     expect(lineOf(r, "writes `backend/provider-local-config-unavailable.txt`").verdict).toBe("proven");
     expect(lineOf(r, "`case_model_provider`: `qwen-local`").verdict).toBe("proven");
@@ -151,6 +153,13 @@ describe("sot check", () => {
     expect(lineOf(r, "No Target Repository path").verdict).toBe("manual");
     expect(r.ready_to_promote).toEqual([]);
     expect(r.ok).toBe(true);
+  });
+
+  it("a run blocked before contacting the endpoint proves nothing about endpoint values staying out of bundles", async () => {
+    await writeBundle(join(tmp, "blocked-only"), missingConfigReport("blocked-only"));
+    const r = await sotCheck(SEED, tmp, { env: cleanEnv });
+    expect(lineOf(r, "Endpoint values are not written").verdict).toBe("unproven");
+    expect(lineOf(r, "Endpoint values are not written").why).toMatch(/reached the real endpoint/);
   });
 
   it("a real verified Case pass with its failed baseline makes the item ready to promote", async () => {
@@ -252,6 +261,25 @@ describe("sot evidence", () => {
     // The evidence round-trips: the section parses as a dated evidence section.
     const rec = parseSot(`## X-1 - x\n\nStatus: blocked.\n\n${r.text}`);
     expect(rec.evidence[0]!.bullets.length).toBeGreaterThan(15);
+  });
+
+  it("a run blocked before contact (URL variable unset) never claims the endpoint was supplied or real", async () => {
+    const dir = await writeBundle(join(tmp, "blocked"), missingConfigReport("blocked"));
+    const r = await sotEvidence(dir, { env: cleanEnv });
+    if (!r.ok) throw new Error(r.problems.join("; "));
+    expect(r.text).not.toMatch(/supplied only through runtime environment/);
+    expect(r.text).not.toContain("Endpoint kind: `real`");
+    expect(r.text).toContain("- Endpoint: not contacted (no probe, no model request)");
+    expect(r.text).toMatch(/The endpoint was not contacted: the run ended before any probe or model request \(no endpoint value was supplied\)/);
+    expect(r.text).toContain("- Isolation: `bwrap` requested; the agent was never started in it.");
+    expect(r.text).not.toMatch(/same-run baseline checked/);
+    // A run that reached the endpoint (probe or traffic) does say so.
+    const reached = await writeBundle(join(tmp, "reached"), makeReport({ run_id: "reached" }));
+    const ok = await sotEvidence(reached, { env: cleanEnv });
+    if (!ok.ok) throw new Error(ok.problems.join("; "));
+    expect(ok.text).toContain("- Endpoint kind: `real`.");
+    expect(ok.text).toContain("- The endpoint value was supplied only through runtime environment and is not recorded in this evidence.");
+    expect(ok.text).toContain("- Isolation: `bwrap`.");
   });
 
   it("refuses a tampered bundle", async () => {

@@ -19,8 +19,18 @@ export function defaultTitle(report: Report): string {
   return `Harness ${who}${kind} Run Evidence`;
 }
 
+/**
+ * Whether the run reached the endpoint: a probe result or a model request proves it. A run
+ * blocked before contact (endpoint variable unset, model not admitted, ...) says nothing
+ * about the endpoint, whatever kind its provider is.
+ */
+export function endpointContacted(r: Report): boolean {
+  return r.probe !== null || r.model_traffic.requests > 0;
+}
+
 export function renderEvidenceSection(input: EvidenceInput): string {
   const r = input.report;
+  const contacted = endpointContacted(r);
   const date = (r.finished_at || r.created_at).slice(0, 10);
   const b: string[] = [];
   b.push(`Run artifact directory: ${code(input.runDir)}.`);
@@ -34,7 +44,8 @@ export function renderEvidenceSection(input: EvidenceInput): string {
   b.push(`Case model: ${code(r.case_model)}.`);
   b.push(`Case model admission status: ${code(r.case_model_admission_status)}.`);
   b.push(`Source admission status: ${code(r.source_admission_status)}.`);
-  b.push(`Endpoint kind: ${code(r.endpoint_kind)}.`);
+  if (contacted || r.endpoint_kind !== "real") b.push(`Endpoint kind: ${code(r.endpoint_kind)}.`);
+  else b.push(`Endpoint: not contacted (no probe, no model request); provider ${code(r.case_model_provider)} names a real endpoint, but this run never reached it.`);
   if (r.failure_reason) b.push(`Failure reason: ${code(r.failure_reason)}.`);
   const markers = input.files.filter((f) => /^backend\/[^/]+\.txt$/.test(f) && !/^backend\/(stdout|stderr)\.log$/.test(f));
   for (const m of markers) b.push(`Marker: ${code(m)}.`);
@@ -55,13 +66,20 @@ export function renderEvidenceSection(input: EvidenceInput): string {
       `Same-run baseline: ${code(bc.baseline_backend)} ended ${code(bc.baseline_status)}; valid for pass claim: ${code(bc.valid_for_pass_claim)}.`,
     );
   } else b.push("Same-run baseline: none.");
-  b.push(`Isolation: ${code(r.isolation)}.`);
+  b.push(r.case_process_started ? `Isolation: ${code(r.isolation)}.` : `Isolation: ${code(r.isolation)} requested; the agent was never started in it.`);
   b.push(`Secret scan: ${r.secret_scan.files} file(s), ${r.secret_scan.findings} finding(s).`);
-  b.push("Bundle verified: manifest hashes, report schema and baseline checked by `cto-harness verify`.");
-  if (r.endpoint_kind === "real") b.push("The endpoint value was supplied only through runtime environment and is not recorded in this evidence.");
-  else b.push("This run used a simulated endpoint: it proves harness behaviour, not the real endpoint.");
+  b.push(`Bundle verified: manifest hashes${bc ? ", report schema and same-run baseline" : " and report schema"} checked by \`cto-harness verify\`.`);
+  if (r.endpoint_kind !== "real") b.push("This run used a simulated endpoint: it proves harness behaviour, not the real endpoint.");
+  else if (contacted) b.push("The endpoint value was supplied only through runtime environment and is not recorded in this evidence.");
+  else {
+    b.push(
+      "The endpoint was not contacted: the run ended before any probe or model request" +
+        (r.failure_reason === "provider local config unavailable" ? " (no endpoint value was supplied)" : "") +
+        ", so it proves nothing about the endpoint.",
+    );
+  }
   if (r.status === "pass" && r.backend.startsWith("fake-")) b.push(`\`${r.backend}\` is a reference engine: its pass validates the fixture, not an agent.`);
-  else if (r.status === "pass" && bc?.valid_for_pass_claim && r.endpoint_kind === "real") b.push("This is real-endpoint pass evidence through the Harness Evidence Interface.");
+  else if (r.status === "pass" && bc?.valid_for_pass_claim && r.endpoint_kind === "real" && contacted) b.push("This is real-endpoint pass evidence through the Harness Evidence Interface.");
   else if (r.status === "pass" && bc?.valid_for_pass_claim) b.push("This pass has a valid same-run baseline but used a simulated endpoint.");
   else if (r.status === "pass") b.push("This pass is not valid for a pass claim (no failed same-run baseline).");
   return [`## ${input.title ?? defaultTitle(r)} - ${date}`, "", ...b.map((x) => `- ${x}`), ""].join("\n");

@@ -240,7 +240,8 @@ export function judge(rule: Rule, runs: VerifiedRun[], rejected: RejectedRun[], 
         const dirs = [...leakyRejected.map((r) => r.dir), ...leakyReports.map((r) => r.dir)];
         return { verdict: "unproven", rule: rule.kind, why: `secret leak found in ${dirs.slice(0, 3).join(", ")}`, runs: dirs.slice(0, 3) };
       }
-      const real = runs.filter(isReal);
+      // Only a run that reached the endpoint had its value in play: a run blocked before contact proves nothing here.
+      const real = runs.filter((r) => isReal(r) && (r.report.probe !== null || r.report.model_traffic.requests > 0));
       if (real.length > 0) {
         return {
           verdict: "proven",
@@ -249,7 +250,7 @@ export function judge(rule: Rule, runs: VerifiedRun[], rejected: RejectedRun[], 
           note: "bundle files and this record scanned clean; commits and process argv are not checked by sot",
         };
       }
-      return { verdict: "unproven", rule: rule.kind, why: "no verified real-endpoint run to show the endpoint value stayed out of its bundle" };
+      return { verdict: "unproven", rule: rule.kind, why: "no verified run that reached the real endpoint (probe or model request) to show the endpoint value stayed out of its bundle" };
     }
     case "blocked_until": {
       const c = conditionMet(rule.condition, runs, ctx);
