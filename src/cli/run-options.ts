@@ -3,6 +3,8 @@ import { Option, type Command } from "commander";
 import { ENGINE_NAMES, type EngineName } from "../engines/types.ts";
 import { DEFAULT_PROBE_BUDGET } from "../run/options.ts";
 import { UsageError } from "./exit-codes.ts";
+import { FLAVOURS } from "../sim/flavours.ts";
+import { SCENARIOS, parseScenario } from "../sim/scenarios.ts";
 
 export const DEFAULT_MODEL = "qwen3.6-35b-a3b";
 export const DEFAULT_PROVIDER = "sim";
@@ -17,6 +19,12 @@ export function positiveInt(name: string) {
     if (!Number.isInteger(n) || n <= 0) throw new UsageError(`${name} must be a positive whole number, got '${value}'`);
     return n;
   };
+}
+
+export function parseSimScenario(value: string): string {
+  const scenario = parseScenario(value);
+  if (!scenario) throw new UsageError(`unknown simulator scenario '${value}'; scenarios: ${SCENARIOS.join(", ")}`);
+  return scenario;
 }
 
 export function parseEngine(value: string): EngineName {
@@ -35,7 +43,7 @@ export function addRunOptions(cmd: Command): Command {
     .option("--agent-timeout <seconds>", "agent wall-clock timeout (default: the fixture's)", positiveInt("--agent-timeout"))
     .addOption(new Option("--isolation <mode>", "sandbox for agents").choices(["bwrap", "none"]).default("bwrap"))
     .option("--budget <tokens>", "probe max_tokens", positiveInt("--budget"), DEFAULT_PROBE_BUDGET)
-    .option("--sim-flavour <flavour>", "simulator flavour when --provider sim (vllm-0.16, llamacpp, ollama, ...)")
-    .option("--sim-scenario <scenario>", "simulator scenario when --provider sim (solve, reasoning-only, ...)")
+    .addOption(new Option("--sim-flavour <flavour>", "simulator flavour when --provider sim").choices(FLAVOURS))
+    .option("--sim-scenario <scenario>", "simulator scenario when --provider sim (solve, reasoning-only, V1..E6, ...)", parseSimScenario)
     .option("--json", "print exactly one JSON document on stdout");
 }

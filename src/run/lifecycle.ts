@@ -13,13 +13,14 @@ import { randomBytes } from "node:crypto";
 import { ADMISSION_FILE_VAR, AdmissionFileError, decideModelAdmission, protectedPathsFromEnv, readAdmissionFile } from "../config/admission.ts";
 import { ConfigError, loadProviderSpecs, resolveProvider, secretValuesInEnv, type ResolvedProvider } from "../config/providers.ts";
 import { isKnownSimulatedEndpoint } from "../config/simulated-endpoints.ts";
-import type { SecretValue } from "../config/secret.ts";
+import { SecretValue } from "../config/secret.ts";
 import { MARKERS, REPORT_SCHEMA, Report, type FailureReason, type RunStatus } from "../evidence/report.ts";
 import { TraceWriter } from "../evidence/trace.ts";
 import { writeJsonAtomic } from "../evidence/files.ts";
 import { writeManifest } from "../evidence/manifest.ts";
 import { renderMarker, writeMarker } from "../evidence/markers.ts";
 import { getEngine } from "../engines/registry.ts";
+import { agentMaxTokens } from "../engines/builtin-agent/budget.ts";
 import type { Engine, EngineOutcome, ModelAccess } from "../engines/types.ts";
 import { loadFixture, SourceNotAdmittedError } from "../fixtures/load.ts";
 import { isUnderPath } from "../fixtures/load.ts";
@@ -28,6 +29,7 @@ import { capturePatch, prepareWorkspace, restorePristineTests, runTests } from "
 import { probeEndpoint, renderProbeMarker, type ProbeResult } from "../provider/probe.ts";
 import { startRecordingProxy, type RecordingProxy } from "../proxy/proxy.ts";
 import { startSimulator, type SimServer } from "../sim/server.ts";
+import type { Flavour } from "../sim/flavours.ts";
 import { checkSandbox, projectNodeBinds, renderSandboxMarker } from "../sandbox/bwrap.ts";
 import { fileURLToPath } from "node:url";
 import { scanRunDir } from "../secrets/scan.ts";
@@ -133,7 +135,7 @@ export async function runOnce(opts: RunOptions): Promise<RunResult> {
   let harnessError: string | null = null;
   let interrupted = false;
   let modelAdmitted = true;
-  let sourceAdmitted = sourceRefused === null;
+  const sourceAdmitted = sourceRefused === null;
   let endpointKind: "real" | "simulated" = opts.provider === "sim" ? "simulated" : "real";
   let probe: ProbeResult | null = null;
   let outcome: EngineOutcome | null = null;
@@ -190,7 +192,7 @@ export async function runOnce(opts: RunOptions): Promise<RunResult> {
       engine: opts.engine,
       provider: opts.provider,
       model: opts.model,
-      budgets: { probe_max_tokens: opts.budget },
+      budgets: { probe_max_tokens: opts.budget, agent_max_tokens: agentMaxTokens(env) },
       timeouts: { agent_sec: agentTimeoutSec, tests_sec: fixture?.timeouts.testsSec ?? null },
       isolation: opts.isolation,
     });
@@ -270,14 +272,13 @@ export async function runOnce(opts: RunOptions): Promise<RunResult> {
       checkInterrupted();
       if (provider.spec.kind === "sim") {
         sim = await startSimulator({
-          flavour: (opts.sim?.flavour ?? "vllm-0.16") as never,
+          flavour: (opts.sim?.flavour ?? "vllm-0.16") as Flavour,
           scenario: opts.sim?.scenario ?? "solve",
           models: [opts.model],
           fixture: fixture ?? undefined,
           ttftMs: opts.sim?.ttftMs,
           tokensPerSec: opts.sim?.tokensPerSec,
         });
-        const { SecretValue } = await import("../config/secret.ts");
         upstream = { baseUrl: new SecretValue(sim.baseUrl) };
       } else {
         upstream = { baseUrl: provider.baseUrl!, apiKey: provider.apiKey };

@@ -18,6 +18,7 @@ export interface RunOptions {
   /** Environment to resolve config from (defaults to process.env). */
   env: NodeJS.ProcessEnv;
   /** Options for the in-process simulator when provider is `sim`. */
+  /** Flavour and scenario are validated by startSimulator (an unknown one is a harness error). */
   sim?: { flavour?: string; scenario?: string; ttftMs?: number; tokensPerSec?: number };
   /** Stop request (Ctrl-C, loop shutdown): the run ends `error` / `interrupted` with a complete report. */
   signal?: AbortSignal;

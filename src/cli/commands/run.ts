@@ -3,10 +3,11 @@ import { runOnce } from "../../run/lifecycle.ts";
 import { FixtureError } from "../../fixtures/load.ts";
 import { ConfigError } from "../../config/providers.ts";
 import { AdmissionFileError } from "../../config/admission.ts";
-import { EXIT, UsageError, exitCodeForStatus } from "../exit-codes.ts";
+import { UsageError, exitCodeForStatus } from "../exit-codes.ts";
 import { abortOnSignals } from "../run-signals.ts";
 import { renderRunSummary } from "../summary.ts";
 import { addRunOptions, defaultRunsDir, parseEngine } from "../run-options.ts";
+import type { Flavour } from "../../sim/flavours.ts";
 
 export interface RunCliOptions {
   fixture: string;
@@ -17,7 +18,7 @@ export interface RunCliOptions {
   agentTimeout?: number;
   isolation: "bwrap" | "none";
   budget: number;
-  simFlavour?: string;
+  simFlavour?: Flavour;
   simScenario?: string;
   json?: boolean;
 }
@@ -64,5 +65,4 @@ export function register(program: Command): void {
   ).action(async (o: RunCliOptions) => {
     process.exitCode = await runFromCli(o);
   });
-  void EXIT;
 }
