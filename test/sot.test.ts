@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 import { parseSot, SotFormatError } from "../src/sot/parse.ts";
 import { looksFlattened, reflowRecord, splitBullets } from "../src/sot/reflow.ts";
 import { ruleFor } from "../src/sot/rules.ts";
-import { sotCheck, sotEvidence } from "../src/sot/run-check.ts";
+import { renderCheckText, sotCheck, sotEvidence } from "../src/sot/run-check.ts";
 import { makeReport, missingConfigReport, passReport, writeBundle } from "./data/make-bundle.ts";
 
 const SEED = join(import.meta.dirname, "data/seed-sot.md");
@@ -112,7 +112,7 @@ describe("parseSot", () => {
       "no_fallback",
       "real_pass_exists",
       "manual",
-      "manual",
+      "protected_path_never_read",
       "baseline_required",
       "blocked_until",
       "blocked_until",
@@ -121,10 +121,16 @@ describe("parseSot", () => {
 });
 
 describe("sot check", () => {
-  it("with no evidence: every checkable line unproven, blocked status is honest (ok)", async () => {
+  it("with no evidence: every checkable line unproven, 'remains blocked until' lines satisfied, blocked status is honest (ok)", async () => {
     const r = await sotCheck(SEED, tmp, { env: cleanEnv });
     const it0 = r.items[0]!;
-    expect(it0.counts).toEqual({ proven: 0, unproven: 12, manual: 2 });
+    expect(it0.counts).toEqual({ proven: 0, unproven: 11, satisfied: 2, manual: 1 });
+    for (const subject of ["CTO-WORK-016", "CTO-WORK-022"]) {
+      const l = lineOf(r, `\`${subject}\` remains blocked until`);
+      expect(l.verdict).toBe("satisfied");
+      expect(l.note).toMatch(/^condition not met yet; /);
+    }
+    expect(renderCheckText(r)).toMatch(/✓ line \d+: `CTO-WORK-016` remains blocked until[^\n]*\n\s+satisfied: condition not met yet/);
     expect(r.over_claims).toEqual([]);
     expect(r.ready_to_promote).toEqual([]);
     expect(r.ok).toBe(true);
@@ -148,9 +154,9 @@ describe("sot check", () => {
     expect(lineOf(r, "is supplied at runtime").verdict).toBe("proven");
     // No pass yet: the Stage 2 lines stay unproven and the item is not ready.
     expect(lineOf(r, "Real Case Stage 2 pass evidence exists").verdict).toBe("unproven");
-    expect(lineOf(r, "`CTO-WORK-016` remains blocked").verdict).toBe("unproven");
+    expect(lineOf(r, "`CTO-WORK-016` remains blocked").verdict).toBe("satisfied");
     expect(lineOf(r, "Same-run fake baseline").verdict).toBe("unproven");
-    expect(lineOf(r, "No Target Repository path").verdict).toBe("manual");
+    expect(lineOf(r, "No Target Repository path").verdict).toBe("unproven");
     expect(r.ready_to_promote).toEqual([]);
     expect(r.ok).toBe(true);
   });
@@ -165,10 +171,51 @@ describe("sot check", () => {
   it("a real verified Case pass with its failed baseline makes the item ready to promote", async () => {
     await writeBundle(join(tmp, "pass-1"), passReport("pass-1"));
     await writeBundle(join(tmp, "blocked-1"), missingConfigReport("blocked-1"));
+    await writeBundle(join(tmp, "refused-1"), makeReport({
+      run_id: "refused-1", status: "blocked", failure_reason: "source not admitted", source_admission_status: "not_admitted",
+      case_process_started: false, backend_exit_code: null, probe: null, tests: null, baseline_comparison: null, endpoint_kind: "simulated",
+      model_traffic: { requests: 0, models_seen: [], prompt_tokens: 0, completion_tokens: 0, fallback_detected: false },
+    }));
     const r = await sotCheck(SEED, tmp, { env: cleanEnv });
-    expect(r.items[0]!.counts).toEqual({ proven: 12, unproven: 0, manual: 2 });
+    expect(r.items[0]!.counts).toEqual({ proven: 13, unproven: 0, satisfied: 0, manual: 1 });
     expect(lineOf(r, "Real Case Stage 2 pass evidence exists").runs).toEqual([join(tmp, "pass-1")]);
     expect(r.ready_to_promote).toEqual(["CTO-WORK-030"]);
+  });
+
+  it("a 'remains blocked until' line is satisfied while its subject is blocked and flagged only when violated", async () => {
+    const item = (status: string) => `\n## CTO-WORK-016 - Stage 2 Case validation\n\nStatus: ${status}\n\nAcceptance:\n\n- Harness report proves \`case_model\`: \`qwen3.6-35b-a3b\`.\n`;
+    await mkdir(join(tmp, "runs"));
+    const file = join(tmp, "record.md");
+    await writeFile(file, (await readFile(SEED, "utf8")) + item("blocked."));
+    const held = await sotCheck(file, join(tmp, "runs"), { env: cleanEnv });
+    expect(lineOf(held, "`CTO-WORK-016` remains blocked").verdict).toBe("satisfied");
+    expect(lineOf(held, "`CTO-WORK-016` remains blocked").note).toBe("condition not met yet; CTO-WORK-016 is still blocked, as required");
+    expect(held.ok).toBe(true);
+    await writeFile(file, (await readFile(SEED, "utf8")) + item("in-progress."));
+    const broken = await sotCheck(file, join(tmp, "runs"), { env: cleanEnv });
+    expect(lineOf(broken, "`CTO-WORK-016` remains blocked").verdict).toBe("unproven");
+    expect(lineOf(broken, "`CTO-WORK-016` remains blocked").why).toMatch(/^violated: CTO-WORK-016 has status 'in-progress' but the condition is not met/);
+    expect(broken.ok).toBe(false);
+  });
+
+  it("'No Target Repository path may be inspected or copied' is proven by the protected_target_path_never_read validator's bundle", async () => {
+    const runs = join(tmp, "validator-runs");
+    const v = spawnSync(join(ROOT, "bin/cto-harness"), ["validate", "protected_target_path_never_read", "--runs-dir", runs, "--json"], {
+      encoding: "utf8",
+      env: { PATH: process.env.PATH, HOME: tmp },
+      timeout: 120_000,
+    });
+    expect(v.status).toBe(0);
+    const r = await sotCheck(SEED, runs, { env: cleanEnv });
+    expect(r.bundles.rejected).toEqual([]);
+    const l = lineOf(r, "No Target Repository path");
+    expect(l.verdict).toBe("proven");
+    expect(l.runs[0]).toMatch(/protected_target_path_never_read\//);
+    // A run that reports the refusal but still started the agent contradicts the line.
+    await writeBundle(join(runs, "bad"), makeReport({ run_id: "bad", status: "blocked", failure_reason: "source not admitted", source_admission_status: "not_admitted" }));
+    const bad = await sotCheck(SEED, runs, { env: cleanEnv });
+    expect(lineOf(bad, "No Target Repository path").verdict).toBe("unproven");
+    expect(lineOf(bad, "No Target Repository path").why).toMatch(/still started the agent/);
   });
 
   it("a tampered bundle is rejected with the reason and proves nothing", async () => {
@@ -193,7 +240,7 @@ describe("sot check", () => {
     expect(field.why).toMatch(/simulated runs prove nothing about a real endpoint/);
     expect(lineOf(r, "is supplied at runtime").verdict).toBe("unproven");
     expect(lineOf(r, "no fallback").verdict).toBe("unproven");
-    expect(lineOf(r, "`CTO-WORK-016` remains blocked").verdict).toBe("unproven");
+    expect(lineOf(r, "`CTO-WORK-016` remains blocked").verdict).toBe("satisfied");
     // The baseline rule is about the harness: a simulated pass does show it applied.
     expect(lineOf(r, "Same-run fake baseline").verdict).toBe("proven");
     expect(r.ready_to_promote).toEqual([]);

@@ -12,7 +12,11 @@ export const DONE_STATUSES = new Set(["done", "passed", "pass", "complete", "com
 export interface LineResult {
   line: number;
   text: string;
-  verdict: "proven" | "unproven" | "manual";
+  /**
+   * `satisfied`: a "remains blocked until" line whose condition is not met yet while its
+   * subject is still blocked (or not claimed otherwise here), as the line requires.
+   */
+  verdict: "proven" | "unproven" | "satisfied" | "manual";
   rule: string | null;
   /** Run dirs that prove it (or that contradict it, for unproven). */
   runs: string[];
@@ -26,7 +30,7 @@ export interface ItemResult {
   status: string;
   line: number;
   lines: LineResult[];
-  counts: { proven: number; unproven: number; manual: number };
+  counts: { proven: number; unproven: number; satisfied: number; manual: number };
   over_claims: string[];
   ready_to_promote: boolean;
 }
@@ -91,6 +95,22 @@ export function checkRecord(input: CheckInput): SotCheckResult {
       const rule = ruleFor(l.text);
       if (!rule) return { line: l.line, text: l.text, verdict: "manual", rule: null, runs: [], why: "cannot be checked mechanically", note: null };
       const v = judge(rule, runs, rejected, ctx, recordLeakCount);
+      if (rule.kind === "blocked_until" && v.verdict === "unproven") {
+        // Not met yet: the line is kept while its subject stays blocked; only a subject whose
+        // status says otherwise violates it.
+        const subjectStatus = statusOf.get(rule.subject);
+        if (subjectStatus === undefined || subjectStatus === "blocked") {
+          const still =
+            subjectStatus === "blocked"
+              ? `${rule.subject} is still blocked, as required`
+              : `${rule.subject} is not a work item of this record, so nothing here claims it is unblocked`;
+          return { line: l.line, text: l.text, verdict: "satisfied", rule: rule.kind, runs: [], why: null, note: `condition not met yet; ${still}` };
+        }
+        return {
+          line: l.line, text: l.text, verdict: "unproven", rule: rule.kind, runs: [], note: null,
+          why: `violated: ${rule.subject} has status '${subjectStatus}' but the condition is not met (${v.why.replace(/; [^;]*must stay blocked$/, "")})`,
+        };
+      }
       if (v.verdict === "manual") return { line: l.line, text: l.text, verdict: "manual", rule: null, runs: [], why: v.why, note: null };
       return {
         line: l.line,
@@ -105,6 +125,7 @@ export function checkRecord(input: CheckInput): SotCheckResult {
     const counts = {
       proven: lines.filter((l) => l.verdict === "proven").length,
       unproven: lines.filter((l) => l.verdict === "unproven").length,
+      satisfied: lines.filter((l) => l.verdict === "satisfied").length,
       manual: lines.filter((l) => l.verdict === "manual").length,
     };
     const itemOverClaims: string[] = [];
@@ -112,6 +133,8 @@ export function checkRecord(input: CheckInput): SotCheckResult {
       itemOverClaims.push(`status '${item.status}' but ${counts.unproven} checkable acceptance line(s) are unproven`);
     }
     const checkable = counts.proven + counts.unproven;
+    // An item that its own line keeps blocked is not ready while that holds.
+    const keptBlocked = lines.some((l) => l.verdict === "satisfied" && ruleFor(l.text)?.kind === "blocked_until" && (ruleFor(l.text) as { subject: string }).subject === item.id);
     return {
       id: item.id,
       title: item.title,
@@ -120,7 +143,7 @@ export function checkRecord(input: CheckInput): SotCheckResult {
       lines,
       counts,
       over_claims: itemOverClaims,
-      ready_to_promote: checkable > 0 && counts.unproven === 0 && !DONE_STATUSES.has(item.status!),
+      ready_to_promote: checkable > 0 && counts.unproven === 0 && !keptBlocked && !DONE_STATUSES.has(item.status!),
     };
   });
   for (const it of items) for (const reason of it.over_claims) overClaims.push({ item: it.id, status: it.status, reason, line: it.line });

@@ -30,7 +30,8 @@ export type Rule =
   | { kind: "no_endpoint_leak" }
   | { kind: "blocked_until"; subject: string; condition: Condition }
   | { kind: "supplied_at_runtime"; variable: string }
-  | { kind: "real_pass_exists"; caseOnly: boolean };
+  | { kind: "real_pass_exists"; caseOnly: boolean }
+  | { kind: "protected_path_never_read" };
 
 /** What a "remains blocked until ..." line waits for. */
 export interface Condition {
@@ -51,6 +52,8 @@ export interface ItemContext {
   /** Env variable name → provider name (e.g. CTO_HARNESS_CASE_LOCAL_BASE_URL → qwen-local). */
   providerOfVariable: Record<string, string>;
 }
+
+const SOURCE_NOT_ADMITTED = "source not admitted";
 
 /** Failure reason implied by "Missing endpoint config" (DESIGN §6). */
 const MISSING_CONFIG_REASON = "provider local config unavailable";
@@ -88,6 +91,9 @@ export function ruleFor(text: string): Rule | null {
   }
   if ((m = /^`([A-Z][A-Z0-9_]*)` is supplied at runtime/.exec(text))) {
     return { kind: "supplied_at_runtime", variable: m[1]! };
+  }
+  if (/no target repository path may be (inspected|read|copied)/i.test(text)) {
+    return { kind: "protected_path_never_read" };
   }
   if (/^real (case )?stage 2 pass evidence exists/i.test(text)) {
     return { kind: "real_pass_exists", caseOnly: /\bcase\b/i.test(text) };
@@ -265,6 +271,28 @@ export function judge(rule: Rule, runs: VerifiedRun[], rejected: RejectedRun[], 
         verdict: "unproven",
         rule: rule.kind,
         why: `no verified real-endpoint run${provider ? ` of provider ${provider}` : ""} that started the agent (which needs ${rule.variable} at runtime)`,
+      };
+    }
+    case "protected_path_never_read": {
+      // Harness behaviour, so a simulated run counts: the validator case
+      // `protected_target_path_never_read` puts the fixture under CTO_HARNESS_PROTECTED_PATHS.
+      const refused = runs.filter((r) => r.report.failure_reason === SOURCE_NOT_ADMITTED);
+      const bad = refused.filter((r) => r.report.case_process_started || r.report.source_admission_status !== "not_admitted" || r.report.status !== "blocked");
+      if (bad.length > 0) {
+        return { verdict: "unproven", rule: rule.kind, why: `run(s) with '${SOURCE_NOT_ADMITTED}' still started the agent or were not blocked: ${names(bad).join(", ")}`, runs: names(bad) };
+      }
+      if (refused.length > 0) {
+        return {
+          verdict: "proven",
+          rule: rule.kind,
+          runs: names(refused),
+          note: "a protected fixture was refused before the agent started (source_admission_status not_admitted, case_process_started false)",
+        };
+      }
+      return {
+        verdict: "unproven",
+        rule: rule.kind,
+        why: `no verified run refused a protected path (failure_reason '${SOURCE_NOT_ADMITTED}', source_admission_status not_admitted, case_process_started false); run \`cto-harness validate protected_target_path_never_read\``,
       };
     }
     case "real_pass_exists": {

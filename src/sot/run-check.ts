@@ -74,7 +74,7 @@ export function reflowNote(file: string): string {
   return `note: ${file} is a single line (its line breaks were lost); reflowed it into the structured form (front matter, \`## \` headings, Status:, Acceptance:, Blocked by:, Current evidence:, \`- \` bullets) before parsing; line numbers below refer to the reflowed text\n`;
 }
 
-const MARK = { proven: "✓", unproven: "✗", manual: "?" } as const;
+const MARK = { proven: "✓", unproven: "✗", satisfied: "✓", manual: "?" } as const;
 
 export function renderCheckText(r: SotCheckResult): string {
   const out: string[] = [];
@@ -83,10 +83,19 @@ export function renderCheckText(r: SotCheckResult): string {
   for (const rej of r.bundles.rejected) out.push(`  rejected ${rej.dir}: ${rej.problems.slice(0, 3).join("; ")}`);
   for (const it of r.items) {
     out.push("");
-    out.push(`${it.id} - ${it.title} [status: ${it.status}] — ${it.counts.proven} proven, ${it.counts.unproven} unproven, ${it.counts.manual} manual`);
+    out.push(
+      `${it.id} - ${it.title} [status: ${it.status}] — ${it.counts.proven} proven, ${it.counts.unproven} unproven, ` +
+        `${it.counts.satisfied} satisfied (still blocked, as required), ${it.counts.manual} manual`,
+    );
     for (const l of it.lines) {
       const tail =
-        l.verdict === "proven" ? `proven by ${l.runs.join(", ")}${l.note ? ` (${l.note})` : ""}` : l.verdict === "unproven" ? `unproven: ${l.why}` : "manual: cannot be checked mechanically";
+        l.verdict === "proven"
+          ? `proven by ${l.runs.join(", ")}${l.note ? ` (${l.note})` : ""}`
+          : l.verdict === "unproven"
+            ? `unproven: ${l.why}`
+            : l.verdict === "satisfied"
+              ? `satisfied: ${l.note}`
+              : "manual: cannot be checked mechanically";
       out.push(`  ${MARK[l.verdict]} line ${l.line}: ${l.text}`);
       out.push(`      ${tail}`);
     }
