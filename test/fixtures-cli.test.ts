@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { cp, mkdtemp } from "node:fs/promises";
+import { cp, mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -41,6 +41,22 @@ describe("cto-harness fixtures", () => {
     expect(doc.ok).toBe(false);
     expect(doc.fixtures.map((f) => f.ok)).toEqual([true, false]);
     expect(doc.fixtures[1]!.problems[0]).toMatch(/^oracle: the reference solution must make the tests pass/);
+  });
+
+  it("check of a malformed fixture: the headline says malformed and why (nothing ran), the problem names the field's line", async () => {
+    const bad = path.join(await mkdtemp(path.join(tmpdir(), "cto-cli-malformed-")), "slug");
+    await cp(path.join(BUILTIN_FIXTURES_DIR, "r1-string-slugify"), bad, { recursive: true });
+    const yamlFile = path.join(bad, "fixture.yaml");
+    const lines = (await readFile(yamlFile, "utf8")).trimEnd().split("\n");
+    await writeFile(yamlFile, [...lines, "test_comand: npm test", ""].join("\n"));
+    const r = cli(["fixtures", "check", bad]);
+    expect(r.code).toBe(1);
+    const headline = r.stderr.split("\n").find((l) => l.startsWith("FAIL"))!;
+    expect(headline).toBe(`FAIL ${bad}  malformed: ${yamlFile}:${lines.length + 1}:1: (top level): unknown field(s) 'test_comand'`);
+    expect(r.stderr).not.toMatch(/oracle does not pass|noop does not fail/);
+    const json = cli(["fixtures", "check", bad, "--json"]);
+    const doc = JSON.parse(json.stdout) as { fixtures: { malformed: string | null }[] };
+    expect(doc.fixtures[0]!.malformed).toMatch(/unknown field\(s\) 'test_comand'/);
   });
 
   it("check of a good fixture exits 0", () => {

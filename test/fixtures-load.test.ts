@@ -129,6 +129,17 @@ describe("loadFixture: malformed fixtures", () => {
     const err = (await loadFixture(dir).catch((e: unknown) => e)) as Error;
     expect(err.message).toMatch(/unknown field\(s\) 'test_comand'/);
     expect(err.message).toMatch(/tests_target: must be a relative path/);
+    // The unknown field is located at its own key (line 5), not at the document start.
+    expect(err.message).toContain(`${path.join(dir, "fixture.yaml")}:5:1: (top level): unknown field(s) 'test_comand'`);
+  });
+
+  it("locates an unknown nested field at its key", async () => {
+    const dir = await makeFixture({
+      ...YAML_FIXTURE,
+      "fixture.yaml": "id: tiny\ntitle: T\nlanguage: x\ntest_command: x\ntimeouts:\n  agent_sec: 5\n  test_sec: 3\n",
+    });
+    const err = (await loadFixture(dir).catch((e: unknown) => e)) as Error;
+    expect(err.message).toContain(`${path.join(dir, "fixture.yaml")}:7:3: timeouts: unknown field(s) 'test_sec'`);
   });
 
   it("reports TOML syntax errors with a line", async () => {

@@ -21,7 +21,26 @@ function summary(f: Fixture) {
 }
 
 /** A check result that could not even load its fixture (malformed): still a per-fixture result. */
-type CheckRow = FixtureCheck & { ref: string; digest: string | null };
+type CheckRow = FixtureCheck & {
+  ref: string;
+  digest: string | null;
+  /** Why the fixture could not be loaded (then neither oracle nor noop ran); null when it loaded. */
+  malformed: string | null;
+};
+
+/** The one-line reason of a load error (`malformed fixture:\n  a\n  b` → `a (and 1 more)`). */
+export function malformedReason(message: string): string {
+  const lines = message.replace(/^malformed fixture:\s*/, "").split("\n").map((l) => l.trim()).filter(Boolean);
+  return lines.length > 1 ? `${lines[0]} (and ${lines.length - 1} more)` : (lines[0] ?? message);
+}
+
+/** The headline of one fixture's check: what ran and what came of it, or why nothing ran. */
+export function checkHeadline(r: CheckRow): string {
+  const verdict = r.malformed
+    ? `malformed: ${malformedReason(r.malformed)}`
+    : `oracle ${r.oracle_passed ? "passes" : "does not pass"}, noop ${r.noop_failed ? "fails" : "does not fail"}`;
+  return `${r.ok ? "ok  " : "FAIL"} ${r.id}  ${verdict}`;
+}
 
 export function register(program: Command): void {
   const fixtures = program.command("fixtures").description("list the fixtures, or check that each one is sound (oracle passes, noop fails)");
@@ -77,15 +96,16 @@ export function register(program: Command): void {
                 return {
                   ref: t.ref, id: t.ref, digest: null, oracle_passed: false, noop_failed: false, ok: false,
                   problems: [`format: the fixture must load (${t.error})`],
+                  malformed: t.error ?? "cannot be loaded",
                 };
               }
-              return { ref: t.ref, digest: t.fixture.digest, ...(await checkFixture(t.fixture)) };
+              return { ref: t.ref, digest: t.fixture.digest, malformed: null, ...(await checkFixture(t.fixture)) };
             }),
           )),
         );
         if (!o.json) {
           for (const r of rows.slice(i)) {
-            process.stderr.write(`${r.ok ? "ok  " : "FAIL"} ${r.id}  oracle ${r.oracle_passed ? "passes" : "does not pass"}, noop ${r.noop_failed ? "fails" : "does not fail"}\n`);
+            process.stderr.write(`${checkHeadline(r)}\n`);
             for (const p of r.problems) process.stderr.write(`       - ${p}\n`);
           }
         }
