@@ -114,3 +114,38 @@ describe("harness/evals/health.sh", () => {
     expect(r.stdout).toMatch(/Usage: cto-harness health/);
   });
 });
+
+describe("harness/runner/validate-case-provider-adapter.py", () => {
+  const SHIM = "harness/runner/validate-case-provider-adapter.py";
+
+  it("runs verbatim as the record documents it: `validate case-provider-adapter --json`, its exit code and one JSON document", () => {
+    const r = sh("python3", [SHIM, "--harness-root", "harness", "--json"], { CTO_HARNESS_RUNS_DIR: join(tmp, "runs-shim") });
+    expect(r.status, r.stderr).toBe(0);
+    const doc = JSON.parse(r.stdout);
+    expect(doc).toMatchObject({ schema: "cto-harness/validate@1", name: "case-provider-adapter", ok: true });
+    expect(doc.artifact_dir.startsWith(join(tmp, "runs-shim"))).toBe(true);
+    expect(doc.cases.length).toBeGreaterThan(3);
+  });
+
+  it("passes the CLI's argv and exit code through unchanged, and refuses bad usage with 64", async () => {
+    // A copy of the shim beside a stand-in bin/cto-harness that reports its argv and exits 7.
+    const root = join(tmp, "shim-tree");
+    const { mkdir, copyFile } = await import("node:fs/promises");
+    await mkdir(join(root, "harness/runner"), { recursive: true });
+    await mkdir(join(root, "bin"));
+    await copyFile(join(ROOT, SHIM), join(root, SHIM));
+    await writeFile(join(root, "bin/cto-harness"), '#!/bin/sh\necho "argv: $*"\nexit 7\n');
+    await chmod(join(root, "bin/cto-harness"), 0o755);
+    const r = spawnSync("python3", [join(root, SHIM), "--harness-root", join(ROOT, "harness"), "--json"], { encoding: "utf8", env: { PATH: process.env.PATH, HOME: tmp } });
+    expect(r.status).toBe(7);
+    expect(r.stdout).toBe("argv: validate case-provider-adapter --json\n");
+    const plain = spawnSync("python3", [join(root, SHIM)], { encoding: "utf8", env: { PATH: process.env.PATH, HOME: tmp } });
+    expect([plain.status, plain.stdout]).toEqual([7, "argv: validate case-provider-adapter\n"]);
+    const badRoot = spawnSync("python3", [join(root, SHIM), "--harness-root", join(tmp, "no-such-dir")], { encoding: "utf8", env: { PATH: process.env.PATH, HOME: tmp } });
+    expect(badRoot.status).toBe(64);
+    expect(badRoot.stderr).toMatch(/--harness-root .*no-such-dir: not a directory/);
+    const unknown = spawnSync("python3", [join(root, SHIM), "--bogus"], { encoding: "utf8", env: { PATH: process.env.PATH, HOME: tmp } });
+    expect(unknown.status).toBe(64);
+    expect(unknown.stdout).not.toContain("argv:");
+  });
+});
