@@ -10,7 +10,7 @@ import { trajectoryPath } from "../trajectory/paths.ts";
 import { agentMaxTokens } from "./builtin-agent/budget.ts";
 import { explainJson } from "./case-protocol.ts";
 import { spawnAgent } from "./spawn.ts";
-import type { AgentResult, Engine, EngineContext, EngineOutcome } from "./types.ts";
+import { type AgentResult, type Engine, type EngineContext, type EngineOutcome, notStarted } from "./types.ts";
 
 const PROJECT_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 export const BUILTIN_AGENT_FILE = fileURLToPath(new URL("./builtin-agent/agent.ts", import.meta.url));
@@ -84,14 +84,7 @@ export const builtinEngine: Engine = {
   async run(ctx: EngineContext): Promise<EngineOutcome> {
     const t0 = Date.now();
     if (!ctx.model) {
-      return {
-        started: false,
-        exitCode: null,
-        timedOut: false,
-        durationMs: 0,
-        startError: "the builtin engine needs a model (no proxy was given)",
-        result: { protocolValid: null, source: null, status: null, summary: null },
-      };
+      return notStarted("the builtin engine needs a model (no proxy was given)");
     }
     // The agent reads its own task file, under agent-io/ (visible inside the sandbox).
     const io = join(ctx.runDir, "agent-io");

@@ -10,7 +10,7 @@ import { piEventToTrajectory } from "../trajectory/from-pi.ts";
 import { trajectoryPath } from "../trajectory/paths.ts";
 import { createTrajectoryWriter } from "../trajectory/writer.ts";
 import { spawnAgent } from "./spawn.ts";
-import type { Engine, EngineContext, EngineOutcome } from "./types.ts";
+import { type Engine, type EngineContext, type EngineOutcome, notStarted } from "./types.ts";
 
 export const CASE_BIN_VAR = "CTO_HARNESS_CASE_BIN";
 /** Extra `:`-separated read-only paths the Case agent needs inside the sandbox (its install). */
@@ -74,14 +74,7 @@ export const caseEngine: Engine = {
     const t0 = Date.now();
     const problem = caseBinProblem(ctx.env);
     if (problem) {
-      return {
-        started: false,
-        exitCode: null,
-        timedOut: false,
-        durationMs: 0,
-        startError: problem,
-        result: { protocolValid: null, source: null, status: null, summary: null },
-      };
+      return notStarted(problem);
     }
     // The agent runs in the workspace: a relative path means relative to where cto-harness was started.
     const bin = resolve(ctx.env[CASE_BIN_VAR]!.trim());

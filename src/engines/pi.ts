@@ -23,7 +23,7 @@ import { capSummary, unusableFinalReply } from "./builtin-agent/model-output.ts"
 import { createPiEventAccumulator, parsePiLine, type PiEventsSummary } from "./pi-events.ts";
 import { PI_PROVIDER_NAME } from "./pi-extension/provider.ts";
 import { agentHomeDir, spawnAgent } from "./spawn.ts";
-import type { AgentResult, Engine, EngineContext, EngineOutcome } from "./types.ts";
+import { type AgentResult, type Engine, type EngineContext, type EngineOutcome, notStarted } from "./types.ts";
 
 const PROJECT_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 export const PI_PACKAGE_DIR = join(PROJECT_ROOT, "node_modules", "@mariozechner", "pi-coding-agent");
@@ -84,14 +84,7 @@ export const piEngine: Engine = {
   async run(ctx: EngineContext): Promise<EngineOutcome> {
     const t0 = Date.now();
     if (!ctx.model) {
-      return {
-        started: false,
-        exitCode: null,
-        timedOut: false,
-        durationMs: 0,
-        startError: "the pi engine needs a model (no proxy was given)",
-        result: { protocolValid: null, source: null, status: null, summary: null },
-      };
+      return notStarted("the pi engine needs a model (no proxy was given)");
     }
     // Under the agent's HOME (writable inside the sandbox); Pi writes auth.json here.
     const agentDir = join(agentHomeDir(ctx), ".pi-agent");

@@ -24,7 +24,7 @@ import { createTrajectoryWriter } from "../trajectory/writer.ts";
 import { agentContextWindow, agentMaxTokens } from "./builtin-agent/budget.ts";
 import { capSummary, unusableFinalReply } from "./builtin-agent/model-output.ts";
 import { agentHomeDir, spawnAgent } from "./spawn.ts";
-import type { AgentResult, Engine, EngineContext, EngineOutcome } from "./types.ts";
+import { type AgentResult, type Engine, type EngineContext, type EngineOutcome, notStarted } from "./types.ts";
 
 const PROJECT_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 export const QWEN_PACKAGE_DIR = join(PROJECT_ROOT, "node_modules", "@qwen-code", "qwen-code");
@@ -273,14 +273,7 @@ export function createQwenCodeEngine(opts: QwenCodeEngineOptions = {}): Engine {
     async run(ctx: EngineContext): Promise<EngineOutcome> {
       const t0 = Date.now();
       if (!ctx.model) {
-        return {
-          started: false,
-          exitCode: null,
-          timedOut: false,
-          durationMs: 0,
-          startError: "the qwen-code engine needs a model (no proxy was given)",
-          result: { protocolValid: null, source: null, status: null, summary: null },
-        };
+        return notStarted("the qwen-code engine needs a model (no proxy was given)");
       }
       const agentHome = agentHomeDir(ctx);
       const qwenHome = join(agentHome, ".qwen");

@@ -79,3 +79,15 @@ export interface Engine {
   precheck?(env: NodeJS.ProcessEnv): string | null;
   run(ctx: EngineContext): Promise<EngineOutcome>;
 }
+
+/** The outcome of an engine that could not start its agent at all. */
+export function notStarted(startError: string): EngineOutcome {
+  return {
+    started: false,
+    exitCode: null,
+    timedOut: false,
+    durationMs: 0,
+    startError,
+    result: { protocolValid: null, source: null, status: null, summary: null },
+  };
+}

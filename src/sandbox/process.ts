@@ -11,6 +11,7 @@
 //    and /proc/*/environ is searched for it at kill time (catches what polling missed,
 //    as long as the process kept its inherited environment).
 // A timeout resolves without waiting for pipes a surviving grandchild may hold open.
+import { childPids } from "./proc-tree.ts";
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { createWriteStream, readFileSync, readdirSync, writeFileSync, type WriteStream } from "node:fs";
@@ -166,24 +167,6 @@ export function procStartTime(pid: number): string | null {
   }
 }
 
-function childrenOf(pid: number): number[] {
-  const out: number[] = [];
-  let tasks: string[];
-  try {
-    tasks = readdirSync(`/proc/${pid}/task`);
-  } catch {
-    return out;
-  }
-  for (const tid of tasks) {
-    try {
-      const text = readFileSync(`/proc/${pid}/task/${tid}/children`, "latin1").trim();
-      if (text) for (const c of text.split(" ")) out.push(Number(c));
-    } catch {
-      /* thread gone */
-    }
-  }
-  return out;
-}
 
 /** Pids whose environment holds `NAME=value` (other users' processes are unreadable and skipped). */
 export function pidsWithEnv(name: string, value: string): number[] {
@@ -232,7 +215,7 @@ class RunProcesses {
       const pid = stack.pop()!;
       if (visited.has(pid)) continue;
       visited.add(pid);
-      for (const c of childrenOf(pid)) {
+      for (const c of childPids(pid)) {
         if (!this.#known.has(c)) {
           const st = procStartTime(c);
           if (st !== null) this.#known.set(c, st);

@@ -1,6 +1,7 @@
 // Samples the argv and environment of a process tree while it runs, looking for secret
 // values in any encoding. Polling can miss short-lived processes: this is evidence that
 // nothing was seen, not proof that nothing happened (the file scan is the other half).
+import { childPids } from "../sandbox/proc-tree.ts";
 import { readFileSync, readdirSync } from "node:fs";
 import { MultiMatcher } from "./matcher.ts";
 import { secretNeedles } from "./variants.ts";
@@ -19,25 +20,6 @@ export interface ProcSampleResult {
   findings: ProcFinding[];
 }
 
-/** Children of `pid` (all its threads), from /proc. */
-export function childPids(pid: number): number[] {
-  const out: number[] = [];
-  let tasks: string[];
-  try {
-    tasks = readdirSync(`/proc/${pid}/task`);
-  } catch {
-    return out;
-  }
-  for (const tid of tasks) {
-    try {
-      const text = readFileSync(`/proc/${pid}/task/${tid}/children`, "latin1").trim();
-      if (text) for (const c of text.split(" ")) out.push(Number(c));
-    } catch {
-      /* thread gone */
-    }
-  }
-  return out;
-}
 
 /** `rootPid` and all its descendants alive now. */
 export function descendants(rootPid: number): number[] {
@@ -94,3 +76,5 @@ export function startProcSampler(rootPid: number, secrets: string[], intervalMs 
     },
   };
 }
+
+export { childPids };
