@@ -1,6 +1,7 @@
 // Pi `--mode json` events → trajectory events. Only completed messages are mapped
 // (`message_end`, `tool_execution_end`): the `message_update` partials repeat the whole
 // message on every delta and would multiply the file for nothing.
+import { contentBlocks } from "./blocks.ts";
 import type { TrajectoryInput, TrajectoryTokens } from "./schema.ts";
 
 interface Block {
@@ -13,8 +14,7 @@ interface Block {
 }
 
 function blocks(content: unknown): Block[] {
-  if (typeof content === "string") return [{ type: "text", text: content }];
-  return Array.isArray(content) ? content.filter((b): b is Block => typeof b === "object" && b !== null) : [];
+  return contentBlocks<Block>(content);
 }
 
 function textOf(content: unknown): string {

@@ -2,6 +2,7 @@
 // `thinking`, `text` and `tool_use` blocks; user messages carry `tool_result` blocks.
 // The closing `result` message becomes `final` (or `model_error`) in the engine, which
 // knows whether the run failed.
+import { contentBlocks } from "./blocks.ts";
 import type { TrajectoryInput } from "./schema.ts";
 
 interface Block {
@@ -17,8 +18,7 @@ interface Block {
 }
 
 function blocks(content: unknown): Block[] {
-  if (typeof content === "string") return [{ type: "text", text: content }];
-  return Array.isArray(content) ? content.filter((b): b is Block => typeof b === "object" && b !== null) : [];
+  return contentBlocks<Block>(content);
 }
 
 function resultText(content: unknown): string {
