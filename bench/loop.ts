@@ -32,7 +32,11 @@ export async function bench(): Promise<object> {
   const dir = await mkdtemp(join(tmpdir(), "bench-loop-"));
   try {
     // Pure loop cost: a runOnce that does nothing.
-    const stub: RunOnceFn = async (o) => ({ report: makeReport({ run_id: o.runId!, status: "fail" }), runDir: join(o.runsDir, o.runId!) });
+    let n = 0;
+    const stub: RunOnceFn = async (o) => {
+      const id = `stub-${++n}`;
+      return { report: makeReport({ run_id: id, status: "fail" }), runDir: join(o.runsDir, id) };
+    };
     let t0 = performance.now();
     await runLoop({ config: config(N), settings: { concurrency: CONCURRENCY, model_concurrency: 4 }, runsDir: join(dir, "stub"), env: {} }, { runOnce: stub, verifyBundle });
     const stubMs = performance.now() - t0;
