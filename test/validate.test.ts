@@ -31,11 +31,12 @@ describe("validator cases (pure checks)", () => {
         "model_not_admitted_blocks_case",
         "model_fallback_is_detected",
         "case_result_protocol_failure_is_explained",
+        "case_pi_event_stream_is_parsed",
         "same_run_baseline_required_for_pass",
         "protected_target_path_never_read",
       ].sort(),
     );
-    expect(selectCases(CASE_PROVIDER_ADAPTER)!.length).toBe(8);
+    expect(selectCases(CASE_PROVIDER_ADAPTER)!.length).toBe(9);
     expect(selectCases("nope")).toBeNull();
     expect(knownNames()).toContain("all");
   });

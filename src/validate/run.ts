@@ -51,7 +51,7 @@ async function writeAgents(dir: string): Promise<Record<CaseScript, string>> {
   // The scripts are CommonJS whatever package scope the artifact dir sits in.
   await writeFile(join(dir, "package.json"), JSON.stringify({ type: "commonjs" }) + "\n");
   const out = {} as Record<CaseScript, string>;
-  for (const kind of ["well-behaved", "asks-for-fallback", "no-protocol"] as const) {
+  for (const kind of ["well-behaved", "asks-for-fallback", "no-protocol", "pi-based"] as const) {
     const p = join(dir, kind);
     await writeFile(p, caseScriptText(kind, process.execPath));
     await chmod(p, 0o755);
