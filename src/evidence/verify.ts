@@ -4,7 +4,7 @@ import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Report } from "./report.ts";
-import { Manifest, compareManifests, computeManifest } from "./manifest.ts";
+import { MANIFEST_SCHEMA, Manifest, compareManifests, computeManifest } from "./manifest.ts";
 import { scanRunDir } from "../secrets/scan.ts";
 
 export interface VerifyResult {
@@ -18,11 +18,22 @@ async function readJson(path: string): Promise<unknown> {
   return JSON.parse(await readFile(path, "utf8"));
 }
 
-/** Schema + manifest checks of one bundle (no scan); used for the run and its baseline. */
-async function checkIntegrity(dir: string, label: string): Promise<{ problems: string[]; report: Report | null }> {
+/** The part of a manifest under `prefix/`, as the nested bundle's own manifest would list it. */
+function nestedManifest(parent: Manifest, prefix: string): Manifest {
+  const files = parent.files
+    .filter((f) => f.path.startsWith(`${prefix}/`) && f.path !== `${prefix}/manifest.json`)
+    .map((f) => ({ ...f, path: f.path.slice(prefix.length + 1) }));
+  return { schema: parent.schema, files };
+}
+
+/**
+ * Schema + manifest checks of one bundle (no scan); used for the run and its baseline.
+ * `actual` is the bundle's files as hashed now, when the caller already has them.
+ */
+async function checkIntegrity(dir: string, label: string, actual?: Manifest): Promise<{ problems: string[]; report: Report | null; actual: Manifest }> {
   const problems: string[] = [];
   let report: Report | null = null;
-  if (!existsSync(join(dir, "report.json"))) return { problems: [`${label}report.json is missing`], report };
+  if (!existsSync(join(dir, "report.json"))) return { problems: [`${label}report.json is missing`], report, actual: actual ?? { schema: MANIFEST_SCHEMA, files: [] } };
   try {
     const parsed = Report.safeParse(await readJson(join(dir, "report.json")));
     if (parsed.success) report = parsed.data;
@@ -30,27 +41,28 @@ async function checkIntegrity(dir: string, label: string): Promise<{ problems: s
   } catch (e) {
     problems.push(`${label}report.json is not valid JSON: ${(e as Error).message}`);
   }
+  const now = actual ?? (await computeManifest(dir));
   if (!existsSync(join(dir, "manifest.json"))) {
     problems.push(`${label}manifest.json is missing`);
-    return { problems, report };
+    return { problems, report, actual: now };
   }
   try {
     const manifest = Manifest.parse(await readJson(join(dir, "manifest.json")));
-    const actual = await computeManifest(dir);
-    problems.push(...compareManifests(manifest, actual).map((p) => `${label}${p}`));
+    problems.push(...compareManifests(manifest, now).map((p) => `${label}${p}`));
   } catch (e) {
     problems.push(`${label}manifest.json is invalid: ${(e as Error).message}`);
   }
-  return { problems, report };
+  return { problems, report, actual: now };
 }
 
 export async function verifyBundle(runDir: string, opts: { secrets?: string[] } = {}): Promise<VerifyResult> {
-  const { problems, report } = await checkIntegrity(runDir, "");
+  const { problems, report, actual } = await checkIntegrity(runDir, "");
   if (report) {
     // Pass claims need a failing same-run baseline, recorded and intact.
     const bc = report.baseline_comparison;
     if (bc) {
-      const b = await checkIntegrity(join(runDir, "baseline"), "baseline/");
+      // The baseline's files were hashed with the run's: check its own manifest against those.
+      const b = await checkIntegrity(join(runDir, "baseline"), "baseline/", nestedManifest(actual, "baseline"));
       problems.push(...b.problems);
       if (b.report) {
         if (b.report.status !== bc.baseline_status) problems.push(`baseline status is ${b.report.status} but the report says ${bc.baseline_status}`);
