@@ -24,6 +24,7 @@ import {
   startListener,
   survivors,
   type CanaryEndpoint,
+  ASK_MODEL_SH,
 } from "./helpers/hostile.ts";
 import { findCanary, tempDir } from "./helpers/run-env.ts";
 
@@ -252,7 +253,7 @@ ${finishWell(agent)}
     const out = read(runDir, "backend/stdout.log");
     expect(out).toContain("PROC 1 cmdline bwrap"); // it did see its sandbox's processes
     expect(out).toContain(`MODEL ${MODEL} 200`); // and the endpoint answered through the proxy
-    expect(report.model_traffic.requests).toBe(1);
+    expect(report.model_traffic.requests).toBe(2); // its own request, then finishWell's
     // The proxy forwarded with the canary credentials; the scanner looked for them (URL + key) and found nothing.
     expect(report.secret_scan).toMatchObject({ findings: 0, finding_files: [], secret_values: 2 });
     expect(traceEvent(runDir, "secret_scan_finished")).toMatchObject({ findings: 0, finding_files: [] });
@@ -347,10 +348,10 @@ ${finishWell(agent)}
       expect(out).toMatch(/FIRST BYTES 200 \d+/);
       expect(out).toContain(`MODEL ${MODEL} 200`);
       const records = modelRecords(runDir);
-      expect(records).toHaveLength(2);
+      expect(records).toHaveLength(3); // the cut stream, a plain request, finishWell's
       expect(records.find((r) => r.stream === true)).toMatchObject({ model: MODEL, status: 200, client_aborted: true, refused: false });
       expect(records.find((r) => r.stream === false)).toMatchObject({ model: MODEL, status: 200 });
-      expect(report.model_traffic).toMatchObject({ requests: 2, fallback_detected: false, models_seen: [MODEL] });
+      expect(report.model_traffic).toMatchObject({ requests: 3, fallback_detected: false, models_seen: [MODEL] });
       expect(traceEvent(runDir, "model_request")).toBeDefined();
       await expectCleanBundle(runDir, { fragments: paced.fragments, secrets: paced.secrets, processNeedles: [agent.dir] });
     } finally {
@@ -608,6 +609,7 @@ cat ${target} || echo "not visible inside"
     writeFileSync(
       agent.bin,
       `#!/bin/sh
+${ASK_MODEL_SH}
 cp ${agent.fix} src/slugify.js
 echo ${join(prot, ".git", "objects")} > .git/objects/info/alternates
 printf '{"protocol":"case-result/1","status":"completed","summary":"x"}' > "$CTO_HARNESS_RESULT_FILE"
@@ -626,6 +628,7 @@ printf '{"protocol":"case-result/1","status":"completed","summary":"x"}' > "$CTO
     writeFileSync(
       agent.bin,
       `#!/bin/sh
+${ASK_MODEL_SH}
 cp ${agent.fix} src/slugify.js
 mkdir -p .git/objects/ab
 mkfifo .git/objects/ab/${"c".repeat(38)}

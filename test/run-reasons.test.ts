@@ -1,12 +1,12 @@
 // Failure reasons and markers of the contract not produced elsewhere, each by a real run.
-import { existsSync, mkdirSync, readFileSync, cpSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, cpSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { runOnce } from "../src/run/lifecycle.ts";
 import { resetSandboxCheck } from "../src/sandbox/bwrap.ts";
 import { BUILTIN_FIXTURES_DIR } from "../src/fixtures/load.ts";
 import { verifyBundle } from "../src/evidence/verify.ts";
-import { baseEnv, tempDir } from "./helpers/run-env.ts";
+import { baseEnv, findCanary, tempDir } from "./helpers/run-env.ts";
 
 const common = { model: "qwen3.6-35b-a3b", budget: 1024 };
 
@@ -136,5 +136,63 @@ describe("failure reasons and markers", () => {
     expect(report).toMatchObject({ status: "error", failure_reason: "harness error" });
     expect(existsSync(join(runDir, "backend", "harness-error.txt"))).toBe(true);
     expect((await verifyBundle(runDir)).ok).toBe(true);
+  });
+});
+
+describe("evidence that cannot lie", () => {
+  it("a secret the agent writes into its summary and a file name is redacted everywhere, report included", async () => {
+    const { startSimulator } = await import("../src/sim/server.ts");
+    const sim = await startSimulator({ scenario: "solve" });
+    try {
+      const dir = tempDir("leaky");
+      const password = "leakpass-5512-zz";
+      const url = sim.baseUrl.replace("http://", `http://user:${password}@`);
+      const agent = join(dir, "leaky.mjs");
+      writeFileSync(
+        agent,
+        `#!/usr/bin/env node
+import { writeFileSync } from "node:fs";
+await fetch(process.env.OPENAI_BASE_URL + "/chat/completions", { method: "POST", headers: { "content-type": "application/json", authorization: "Bearer " + process.env.OPENAI_API_KEY }, body: JSON.stringify({ model: process.env.OPENAI_MODEL, messages: [{ role: "user", content: "hi" }], max_tokens: 16 }) }).then((r) => r.text());
+// It learnt the password somewhere (here: baked in) and writes it out.
+writeFileSync("leak-${password}.txt", "x");
+console.log('CASE_RESULT {"protocol":"case-result/1","status":"completed","summary":"the password is ${password}"}');
+`,
+      );
+      chmodSync(agent, 0o755);
+      const admission = join(dir, "admission.yaml");
+      writeFileSync(admission, "admitted:\n  - qwen-local/qwen3.6-35b-a3b\n");
+      const { report, runDir } = await runOnce({
+        ...common,
+        fixture: "r1-string-slugify",
+        engine: "case",
+        provider: "qwen-local",
+        isolation: "none",
+        runsDir: tempDir("runs"),
+        env: baseEnv({ CTO_HARNESS_CASE_BIN: agent, CTO_HARNESS_CASE_LOCAL_BASE_URL: url, CTO_HARNESS_CASE_MODEL_ADMISSION_FILE: admission }),
+      });
+      expect(report).toMatchObject({ status: "fail", failure_reason: "secret leak detected" });
+      expect(JSON.stringify(report)).not.toContain(password);
+      expect(findCanary(runDir, [password])).toEqual([]);
+      const v = await verifyBundle(runDir, { secrets: [url] });
+      expect(v.problems).toEqual([]);
+      expect(v.leak_scan).toBe("done");
+    } finally {
+      await sim.close();
+    }
+  });
+
+  it("verify catches a report edited together with a recomputed manifest, when its evidence files disagree", async () => {
+    const { writeManifest } = await import("../src/evidence/manifest.ts");
+    const { runDir } = await runOnce({ ...common, fixture: "r1-string-slugify", engine: "fake-noop", provider: "sim", isolation: "none", runsDir: tempDir("runs"), env: baseEnv() });
+    const reportPath = join(runDir, "report.json");
+    const r = JSON.parse(readFileSync(reportPath, "utf8"));
+    r.tests.passed = true;
+    r.tests.exit_code = 0;
+    r.changed_files = ["src/slugify.js"];
+    writeFileSync(reportPath, JSON.stringify(r));
+    await writeManifest(runDir);
+    const v = await verifyBundle(runDir);
+    expect(v.ok).toBe(false);
+    expect(v.problems).toEqual(expect.arrayContaining(["report.tests does not match tests/result.json", "report.changed_files does not match changed-files.json"]));
   });
 });

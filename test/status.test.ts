@@ -9,16 +9,20 @@ const passing: Observations = {
   secretFindings: 0,
   agent: { started: true, timedOut: false, startError: null, protocolValid: true },
   fallbackDetected: false,
+  modelTraffic: 2,
   testsPassed: true,
-  baselineStatus: "fail",
+  baseline: { status: "fail", failureReason: "tests failed" },
   baselineDue: true,
 };
 
 describe("decideStatus", () => {
   const rows: [string, Partial<Observations>, string, string | null][] = [
     ["all good", {}, "pass", null],
-    ["baseline also passed", { baselineStatus: "pass" }, "fail", "baseline invalid"],
-    ["baseline errored", { baselineStatus: "error" }, "fail", "baseline invalid"],
+    ["baseline also passed", { baseline: { status: "pass", failureReason: null } }, "fail", "baseline invalid"],
+    ["baseline errored", { baseline: { status: "error", failureReason: "harness error" } }, "fail", "baseline invalid"],
+    ["baseline failed, but not on its tests", { baseline: { status: "fail", failureReason: "secret leak detected" } }, "fail", "baseline invalid"],
+    ["no baseline ran", { baseline: null }, "fail", "baseline invalid"],
+    ["the model answered nothing, tests pass", { modelTraffic: 0 }, "fail", "no model traffic"],
     ["tests failed", { testsPassed: false }, "fail", "tests failed"],
     ["protocol failed, tests pass", { agent: { ...passing.agent!, protocolValid: false } }, "fail", "case agent result protocol failed"],
     ["fallback, tests pass", { fallbackDetected: true }, "fail", "model fallback detected"],
@@ -33,7 +37,7 @@ describe("decideStatus", () => {
       "blocked",
       "provider local config unavailable",
     ],
-    ["fake-noop without baseline passes on tests alone", { baselineDue: false, baselineStatus: null, agent: { ...passing.agent!, protocolValid: null } }, "pass", null],
+    ["fake-noop without baseline passes on tests alone", { baselineDue: false, baseline: null, modelTraffic: null, agent: { ...passing.agent!, protocolValid: null } }, "pass", null],
   ];
   it.each(rows)("%s", (_name, patch, status, reason) => {
     const d = decideStatus({ ...passing, ...patch });

@@ -70,8 +70,6 @@ export async function spawnAgent(ctx: EngineContext, cmd: AgentCommand): Promise
         }
       : undefined;
   let stopWatching: (() => void) | null = null;
-  // Emitted as the process is launched, so it precedes the agent's model_request events.
-  ctx.trace.emit("case_process_started", { engine: ctx.engine, isolation: ctx.isolation });
   const outcome = await runProcess({
     command: cmd.command,
     args: cmd.args,
@@ -85,6 +83,9 @@ export async function spawnAgent(ctx: EngineContext, cmd: AgentCommand): Promise
     signal: ctx.signal,
     isolation,
     onSpawn: (pid) => {
+      // Emitted when the process exists (not when the sandbox refused to start it), and
+      // before the agent can make its first model request.
+      ctx.trace.emit("case_process_started", { engine: ctx.engine, isolation: ctx.isolation });
       stopWatching = ctx.watchProcess?.(pid) ?? null;
     },
   });

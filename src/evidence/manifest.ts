@@ -23,7 +23,9 @@ async function entryFor(dir: string, path: string): Promise<{ path: string; sha2
 }
 
 export async function computeManifest(dir: string): Promise<Manifest> {
-  const files = (await listFiles(dir)).filter((p) => p !== "manifest.json" && !/\.tmp-\d+-\d+$/.test(p));
+  // Everything but the manifest itself: writeJsonAtomic's temp files never outlive a rename,
+  // so nothing else is excluded (an excluded name would be a place to hide an added file).
+  const files = (await listFiles(dir)).filter((p) => p !== "manifest.json");
   // A few files at a time: bundles are many small files, and opening them is the cost.
   const entries: Manifest["files"] = new Array(files.length);
   let next = 0;

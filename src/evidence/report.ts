@@ -21,6 +21,8 @@ export const FAILURE_REASONS = [
   "secret leak detected",
   "interrupted",
   "harness error",
+  // Additions (never renamed):
+  "no model traffic",
 ] as const;
 export type FailureReason = (typeof FAILURE_REASONS)[number];
 
@@ -57,6 +59,8 @@ export const ModelTraffic = z.object({
   fallback_detected: z.boolean(),
   refused_requests: z.number().int().optional(),
   errors: z.number().int().optional(),
+  /** Requests for the admitted model that it answered (2xx): proof the model did the work. */
+  answered_by_admitted_model: z.number().int().optional(),
 });
 
 export const Report = z.object({
@@ -108,6 +112,8 @@ export const Report = z.object({
     finding_files: z.array(z.string()).optional(),
     /** How many secret values were in play (0: nothing to look for, e.g. the simulator). */
     secret_values: z.number().int().optional(),
+    /** Items the scan could not read (a partial scan never passes). */
+    errors: z.number().int().optional(),
   }),
   timings: z.record(z.string(), z.number()),
   // Additions beyond DESIGN §6 (allowed: add, never rename).

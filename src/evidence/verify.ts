@@ -5,6 +5,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Report } from "./report.ts";
 import { MANIFEST_SCHEMA, Manifest, compareManifests, computeManifest } from "./manifest.ts";
+import { sha256File } from "./files.ts";
 import { scanRunDir } from "../secrets/scan.ts";
 
 export interface VerifyResult {
@@ -12,6 +13,8 @@ export interface VerifyResult {
   problems: string[];
   report: Report | null;
   leak_findings: { file: string; form: string }[];
+  /** `skipped` when no secret value was in the verifier's environment (nothing to look for). */
+  leak_scan: "done" | "skipped";
 }
 
 async function readJson(path: string): Promise<unknown> {
@@ -69,9 +72,14 @@ export async function verifyBundle(runDir: string, opts: { secrets?: string[] } 
         if (b.report.fixture.digest !== report.fixture.digest) problems.push("baseline ran on a different fixture digest");
         if (b.report.backend !== "fake-noop") problems.push(`baseline backend is ${b.report.backend}, expected fake-noop`);
       }
-      if (bc.valid_for_pass_claim !== (bc.baseline_status === "fail")) problems.push("valid_for_pass_claim contradicts the baseline status");
+      const baselineFailedItsTests = b.report ? b.report.status === "fail" && b.report.failure_reason === "tests failed" : false;
+      if (bc.valid_for_pass_claim !== baselineFailedItsTests) problems.push("valid_for_pass_claim contradicts the baseline's own report");
     }
+    problems.push(...(await crossCheck(runDir, report)));
     if (report.status === "pass") {
+      if (report.failure_reason !== null) problems.push(`status is pass but failure_reason is ${report.failure_reason}`);
+      if (report.agent_result?.protocol_valid === false) problems.push("status is pass but the agent result protocol failed");
+      if (!report.case_process_started) problems.push("status is pass but no agent process was started");
       if (report.backend !== "fake-noop" && !bc?.valid_for_pass_claim) problems.push("status is pass without a valid same-run baseline");
       if (!report.tests?.passed) problems.push("status is pass but tests did not pass");
       if (report.model_traffic.fallback_detected) problems.push("status is pass but a model fallback was detected");
@@ -82,10 +90,42 @@ export async function verifyBundle(runDir: string, opts: { secrets?: string[] } 
     }
   }
   let leakFindings: { file: string; form: string }[] = [];
-  if (opts.secrets && opts.secrets.length > 0) {
-    const scan = await scanRunDir(runDir, opts.secrets, { redact: false });
+  const leakScan = opts.secrets && opts.secrets.length > 0 ? "done" : "skipped";
+  if (leakScan === "done") {
+    const scan = await scanRunDir(runDir, opts.secrets!, { redact: false });
     leakFindings = scan.findings;
     for (const f of scan.findings) problems.push(`secret value found in ${f.file} (${f.form})`);
   }
-  return { ok: problems.length === 0, problems, report, leak_findings: leakFindings };
+  return { ok: problems.length === 0, problems, report, leak_findings: leakFindings, leak_scan: leakScan };
+}
+
+/**
+ * The report against the evidence files it summarises. A bundle whose files were all
+ * rewritten and re-hashed passes the manifest check; these catch a report edited without
+ * the evidence it claims (integrity, not authenticity: only re-judging proves a pass).
+ */
+async function crossCheck(runDir: string, report: Report): Promise<string[]> {
+  const problems: string[] = [];
+  const name = runDir.replace(/\/+$/, "").split("/").pop();
+  if (report.role !== "baseline" && name !== report.run_id) problems.push(`run_id ${report.run_id} is not the directory's name (${name})`);
+  const patchFile = join(runDir, "workspace.patch");
+  if (existsSync(patchFile)) {
+    const onDisk = await sha256File(patchFile);
+    if (report.patch.sha256 !== onDisk.sha256 || report.patch.bytes !== onDisk.bytes) problems.push("report.patch does not match workspace.patch");
+  } else {
+    problems.push("workspace.patch is missing");
+  }
+  const changed = join(runDir, "changed-files.json");
+  if (existsSync(changed)) {
+    const list = await readJson(changed).catch(() => null);
+    if (JSON.stringify(list) !== JSON.stringify(report.changed_files)) problems.push("report.changed_files does not match changed-files.json");
+  }
+  const testsFile = join(runDir, "tests", "result.json");
+  if (report.tests) {
+    const t = existsSync(testsFile) ? ((await readJson(testsFile).catch(() => null)) as { passed?: unknown; exit_code?: unknown } | null) : null;
+    if (!t) problems.push("report.tests has no tests/result.json behind it");
+    else if (t.passed !== report.tests.passed || t.exit_code !== report.tests.exit_code) problems.push("report.tests does not match tests/result.json");
+  }
+  for (const m of report.markers ?? []) if (!existsSync(join(runDir, m))) problems.push(`marker ${m} is listed but missing`);
+  return problems;
 }

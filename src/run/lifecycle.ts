@@ -10,13 +10,14 @@ import { existsSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { tmpdir } from "node:os";
 import { randomBytes } from "node:crypto";
+import { spawnSync } from "node:child_process";
 import { ADMISSION_FILE_VAR, AdmissionFileError, decideModelAdmission, protectedPathsFromEnv, readAdmissionFile } from "../config/admission.ts";
 import { ConfigError, loadProviderSpecs, resolveProvider, secretValuesInEnv, type ResolvedProvider } from "../config/providers.ts";
 import { isKnownSimulatedEndpoint } from "../config/simulated-endpoints.ts";
 import { SecretValue } from "../config/secret.ts";
 import { MARKERS, REPORT_SCHEMA, Report, type FailureReason, type RunStatus } from "../evidence/report.ts";
 import { TraceWriter } from "../evidence/trace.ts";
-import { writeJsonAtomic } from "../evidence/files.ts";
+import { sha256File, writeJsonAtomic } from "../evidence/files.ts";
 import { writeManifest } from "../evidence/manifest.ts";
 import { renderMarker, writeMarker } from "../evidence/markers.ts";
 import { getEngine } from "../engines/registry.ts";
@@ -34,6 +35,7 @@ import { checkSandbox, projectNodeBinds, renderSandboxMarker } from "../sandbox/
 import { fileURLToPath } from "node:url";
 import { scanRunDir } from "../secrets/scan.ts";
 import { renderLeakMarker } from "../secrets/report.ts";
+import { createTextRedactor, redactDeep } from "../secrets/redact-text.ts";
 import { startProcSampler, type ProcFinding } from "../secrets/proc-sampler.ts";
 import { HARNESS_VERSION } from "../version.ts";
 import type { RunOptions } from "./options.ts";
@@ -93,7 +95,7 @@ export async function runOnce(opts: RunOptions): Promise<RunResult> {
   }
   for (const p of protectedPaths) {
     if (isUnderPath(runsDir, resolve(p))) {
-      throw new Error("the runs directory is under a protected path (CTO_HARNESS_PROTECTED_PATHS); choose another --runs-dir");
+      throw new ConfigError("the runs directory is under a protected path (CTO_HARNESS_PROTECTED_PATHS); choose another --runs-dir");
     }
   }
 
@@ -147,6 +149,8 @@ export async function runOnce(opts: RunOptions): Promise<RunResult> {
   let sim: SimServer | null = null;
   let provider: ResolvedProvider | null = null;
   let isolationUsed: "bwrap" | "none" = "none";
+  /** Set the moment an agent process exists (also when the harness fails right after). */
+  let agentStarted = false;
   const secrets = new Set(secretValuesInEnv(env));
   const procFindings: ProcFinding[] = [];
 
@@ -293,6 +297,8 @@ export async function runOnce(opts: RunOptions): Promise<RunResult> {
         opts.probeCache ? (await opts.probeCache.probe(opts.provider, target, probeOpts)).result : probeEndpoint(target, probeOpts),
       );
       if (probe.server.simulated) endpointKind = "simulated";
+      // A server's error text can name its own host: never let it into the bundle.
+      probe = redactDeep(probe, createTextRedactor([...secrets]));
       await writeJsonAtomic(join(runDir, "probe.json"), probe);
       trace.emit("probe_finished", {
         classification: probe.classification,
@@ -379,12 +385,14 @@ export async function runOnce(opts: RunOptions): Promise<RunResult> {
           env,
           protectedPaths,
           watchProcess: (pid) => {
+            agentStarted = true;
             if (secrets.size === 0) return () => {};
             const sampler = startProcSampler(pid, [...secrets]);
             return () => procFindings.push(...sampler.stop().findings);
           },
         }),
       );
+      agentStarted ||= outcome.started;
       if (outcome.sandboxUnavailable) {
         // The trial start passed but this start failed: still fail closed.
         isolationUsed = "none";
@@ -468,132 +476,216 @@ export async function runOnce(opts: RunOptions): Promise<RunResult> {
     opts.signal?.removeEventListener("abort", onAbort);
   }
 
-  // ── model traffic: no fallback ───────────────────────────────────────────────────────────
-  const traffic = proxy?.summary() ?? {
-    requests: 0,
-    models_seen: [],
-    prompt_tokens: 0,
-    completion_tokens: 0,
-    fallback_detected: false,
-    refused_requests: 0,
-    errors: 0,
-  };
-  if (!existsSync(join(backendDir, "model-requests.jsonl")) && engine.usesModel && outcome) {
-    await writeFile(join(backendDir, "model-requests.jsonl"), "");
+  // ── finalisation: whatever happens here, the directory ends with report.json + manifest.json
+  let report: Report;
+  try {
+    report = await finalise();
+  } catch (e) {
+    report = minimalReport(`finalising the run failed: ${e instanceof Error ? e.message : String(e)}`);
+    await writeFile(join(backendDir, "harness-error.txt"), `${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`).catch(() => {});
+    await writeJsonAtomic(join(runDir, "report.json"), redactDeep(report, createTextRedactor([...secrets])));
   }
-  if (traffic.fallback_detected) {
-    const others = traffic.models_seen.filter((m) => m !== opts.model);
-    await writeMarker(backendDir, MARKERS.modelFallbackDetected, {
-      title: "model fallback detected",
-      found: `the agent asked for model(s) other than the admitted one: ${others.join(", ")}; the proxy refused ${traffic.refused_requests ?? 0} request(s)`,
-      expected: `every model request for ${opts.model} (provider ${opts.provider})`,
-      todo: "configure the agent to use only the admitted model (check its fallback / default model settings)",
-      details: [`models seen, in order: ${traffic.models_seen.join(", ")}`, "per-request records: backend/model-requests.jsonl"],
-    });
-    markers.push(`backend/${MARKERS.modelFallbackDetected}`);
-  }
-
-  // ── secret scan: every artifact, before the report is final ───────────────────────────────
-  const scanStart = Date.now();
-  const scan = await scanRunDir(runDir, [...secrets], { redact: true }).catch((e: Error) => {
-    harnessError ??= `secret scan failed: ${e.message}`;
-    return { files: 0, findings: [] as { file: string; form: string }[] };
-  });
-  timings.scan_ms = Date.now() - scanStart;
-  for (const f of procFindings) scan.findings.push({ file: `process ${f.pid} ${f.where}`, form: f.form } as (typeof scan.findings)[number]);
-  const findingFiles = [...new Set(scan.findings.map((f) => f.file))].sort();
-  trace.emit("secret_scan_finished", { files: scan.files, findings: scan.findings.length, finding_files: findingFiles });
-  if (scan.findings.length > 0) {
-    await writeMarker(backendDir, MARKERS.secretLeakDetected, renderLeakMarker(scan.findings));
-    markers.push(`backend/${MARKERS.secretLeakDetected}`);
-  }
-
-  // ── status and report ─────────────────────────────────────────────────────────────────────
-  const baselineDue = opts.engine !== "fake-noop" && !opts.isBaseline;
-  const decision = decideStatus({
-    interrupted,
-    harnessError,
-    blockedBy,
-    secretFindings: scan.findings.length,
-    agent: outcome
-      ? { started: outcome.started, timedOut: outcome.timedOut, startError: outcome.startError ?? null, protocolValid: outcome.result.protocolValid }
-      : null,
-    fallbackDetected: traffic.fallback_detected,
-    testsPassed: tests?.passed ?? null,
-    baselineStatus: baseline?.status ?? null,
-    baselineDue,
-  });
-  const finishedAt = new Date();
-  timings.total_ms = finishedAt.getTime() - t0;
-  timings.overhead_ms = Math.max(0, timings.total_ms - (timings.agent_ms ?? 0) - (timings.tests_ms ?? 0) - (timings.baseline_ms ?? 0) - (timings.probe_ms ?? 0));
-
-  const report: Report = {
-    schema: REPORT_SCHEMA,
-    run_id: runId,
-    harness_version: HARNESS_VERSION,
-    created_at: createdAt.toISOString(),
-    finished_at: finishedAt.toISOString(),
-    fixture: { id: fixture?.id ?? fixtureNameOf(opts.fixture), digest: fixture?.digest ?? "unknown" },
-    status: decision.status,
-    failure_reason: decision.failureReason,
-    backend: opts.engine,
-    backend_exit_code: outcome?.exitCode ?? null,
-    case_process_started: outcome?.started ?? false,
-    case_model_provider: opts.provider,
-    case_model: opts.model,
-    case_model_admission_status: modelAdmitted ? "admitted" : "not_admitted",
-    source_admission_status: sourceAdmitted ? "admitted" : "not_admitted",
-    endpoint_kind: endpointKind,
-    probe: probe
-      ? { classification: probe.classification, verdict: probe.verdict, budget: probe.budget, time_to_verdict_ms: probe.timings.verdict_ms ?? 0 }
-      : null,
-    model_traffic: traffic,
-    changed_files: changedFiles,
-    patch,
-    tests,
-    baseline_comparison: baselineDue && baseline
-      ? {
-          baseline_backend: "fake-noop",
-          baseline_status: baseline.status,
-          engine_status: decision.status,
-          valid_for_pass_claim: baselineValidForPassClaim(baseline.status),
-          baseline_run: "baseline",
-        }
-      : null,
-    isolation: isolationUsed,
-    isolation_requested: opts.isolation,
-    secret_scan: { files: scan.files, findings: scan.findings.length, finding_files: findingFiles, secret_values: secrets.size },
-    timings,
-    markers,
-    agent_result: outcome
-      ? {
-          protocol_valid: outcome.result.protocolValid,
-          source: outcome.result.source,
-          status: outcome.result.status,
-          summary: outcome.result.summary,
-          model_error: outcome.result.modelError ?? null,
-        }
-      : undefined,
-    failure_detail: blockedBy ? (blockedBy as Gate).detail : (harnessError ?? outcome?.startError ?? null),
-    role: opts.isBaseline ? "baseline" : "run",
-  };
-  // Empty patch file when there was no change (the bundle always has one).
-  if (!existsSync(join(runDir, "workspace.patch"))) {
-    await writeFile(join(runDir, "workspace.patch"), "");
-    patch.sha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
-    await writeJsonAtomic(join(runDir, "changed-files.json"), []);
-  }
-  const checked = Report.safeParse(report);
-  if (!checked.success) {
-    // A bug of ours must still leave a report that says so, never a directory without one.
-    report.status = "error";
-    report.failure_reason = "harness error";
-    report.failure_detail = `report failed its own schema: ${checked.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`;
-  }
-  trace.emit("run_finished", { status: report.status, failure_reason: report.failure_reason });
-  await writeJsonAtomic(join(runDir, "report.json"), report);
   await writeManifest(runDir);
   return { report, runDir };
+
+  /** The report of a run whose finalisation failed: says so, claims nothing. */
+  function minimalReport(detail: string): Report {
+    return {
+      schema: REPORT_SCHEMA,
+      run_id: runId,
+      harness_version: HARNESS_VERSION,
+      created_at: createdAt.toISOString(),
+      finished_at: new Date().toISOString(),
+      fixture: { id: fixture?.id ?? fixtureNameOf(opts.fixture), digest: fixture?.digest ?? "unknown" },
+      status: "error",
+      failure_reason: "harness error",
+      backend: opts.engine,
+      backend_exit_code: outcome?.exitCode ?? null,
+      case_process_started: agentStarted,
+      case_model_provider: opts.provider,
+      case_model: opts.model,
+      case_model_admission_status: modelAdmitted ? "admitted" : "not_admitted",
+      source_admission_status: sourceAdmitted ? "admitted" : "not_admitted",
+      endpoint_kind: endpointKind,
+      probe: null,
+      model_traffic: { requests: 0, models_seen: [], prompt_tokens: 0, completion_tokens: 0, fallback_detected: false },
+      changed_files: [],
+      patch: { path: "workspace.patch", bytes: 0, sha256: "" },
+      tests: null,
+      baseline_comparison: null,
+      isolation: isolationUsed,
+      isolation_requested: opts.isolation,
+      secret_scan: { files: 0, findings: 0 },
+      timings,
+      markers,
+      failure_detail: detail,
+      role: opts.isBaseline ? "baseline" : "run",
+    };
+  }
+
+  async function finalise(): Promise<Report> {
+    // ── model traffic: no fallback, and proof the admitted model did the work ─────────────
+    const traffic = proxy?.summary() ?? {
+      requests: 0,
+      models_seen: [],
+      prompt_tokens: 0,
+      completion_tokens: 0,
+      fallback_detected: false,
+      refused_requests: 0,
+      errors: 0,
+    };
+    const answeredByAdmittedModel = (proxy?.records() ?? []).filter(
+      (r) => !r.refused && r.model === opts.model && r.status >= 200 && r.status < 300,
+    ).length;
+    if (!existsSync(join(backendDir, "model-requests.jsonl")) && engine.usesModel && outcome) {
+      await writeFile(join(backendDir, "model-requests.jsonl"), "");
+    }
+    if (traffic.fallback_detected) {
+      const others = traffic.models_seen.filter((m) => m !== opts.model);
+      await writeMarker(backendDir, MARKERS.modelFallbackDetected, {
+        title: "model fallback detected",
+        found: `the agent asked for model(s) other than the admitted one: ${others.join(", ")}; the proxy refused ${traffic.refused_requests ?? 0} request(s)`,
+        expected: `every model request for ${opts.model} (provider ${opts.provider})`,
+        todo: "configure the agent to use only the admitted model (check its fallback / default model settings)",
+        details: [`models seen, in order: ${traffic.models_seen.join(", ")}`, "per-request records: backend/model-requests.jsonl"],
+      });
+      markers.push(`backend/${MARKERS.modelFallbackDetected}`);
+    }
+    // The bundle always has a patch file (empty when there was no change).
+    if (!existsSync(join(runDir, "workspace.patch"))) {
+      await writeFile(join(runDir, "workspace.patch"), "");
+      await writeJsonAtomic(join(runDir, "changed-files.json"), []);
+    }
+
+    // ── secret scan: every artifact, redacted in place, before the report is composed ──────
+    // The harness owns every file here; an agent's chmod must not hide one from the scan.
+    spawnSync("chmod", ["-R", "u+rwX", runDir], { stdio: "ignore" });
+    const scanStart = Date.now();
+    const scan = await scanRunDir(runDir, [...secrets], { redact: true });
+    timings.scan_ms = Date.now() - scanStart;
+    for (const f of procFindings) scan.findings.push({ file: `process ${f.pid} ${f.where}`, form: f.form });
+    const findingFiles = [...new Set(scan.findings.map((f) => f.file))].sort();
+    trace.emit("secret_scan_finished", { files: scan.files, findings: scan.findings.length, finding_files: findingFiles, errors: scan.errors.length });
+    if (scan.findings.length > 0) {
+      await writeMarker(backendDir, MARKERS.secretLeakDetected, renderLeakMarker(scan.findings));
+      markers.push(`backend/${MARKERS.secretLeakDetected}`);
+    }
+    // Redaction may have changed the patch and the changed-file list: report what is on disk.
+    patch = { path: "workspace.patch", ...(await sha256File(join(runDir, "workspace.patch"))) };
+    if (existsSync(join(runDir, "changed-files.json"))) {
+      changedFiles = JSON.parse(await readFile(join(runDir, "changed-files.json"), "utf8")) as string[];
+    }
+
+    // ── status and report ───────────────────────────────────────────────────────────────
+    const baselineDue = opts.engine !== "fake-noop" && !opts.isBaseline;
+    const decision = decideStatus({
+      interrupted,
+      harnessError,
+      blockedBy,
+      secretFindings: scan.findings.length,
+      agent: outcome
+        ? { started: outcome.started, timedOut: outcome.timedOut, startError: outcome.startError ?? null, protocolValid: outcome.result.protocolValid }
+        : null,
+      fallbackDetected: traffic.fallback_detected,
+      modelTraffic: engine.usesModel ? answeredByAdmittedModel : null,
+      testsPassed: tests?.passed ?? null,
+      baseline: baseline ? { status: baseline.status, failureReason: baseline.failure_reason } : null,
+      baselineDue,
+    });
+    const finishedAt = new Date();
+    timings.total_ms = finishedAt.getTime() - t0;
+    timings.overhead_ms = Math.max(0, timings.total_ms - (timings.agent_ms ?? 0) - (timings.tests_ms ?? 0) - (timings.baseline_ms ?? 0) - (timings.probe_ms ?? 0));
+    if (decision.failureReason === "no model traffic") {
+      await writeFile(join(backendDir, "no-model-traffic.txt"), renderMarker({
+        title: "no model traffic",
+        found: `the agent made no request that the admitted model (${opts.model}) answered; requests seen by the proxy: ${traffic.requests}`,
+        expected: "an agent engine's result is only evidence about the model when the model did the work, through the run's proxy",
+        todo: "check that the agent uses OPENAI_BASE_URL / OPENAI_API_KEY / OPENAI_MODEL from its environment (backend/stderr.log, backend/model-requests.jsonl)",
+      }));
+      markers.push("backend/no-model-traffic.txt");
+    }
+
+    const composed: Report = {
+      schema: REPORT_SCHEMA,
+      run_id: runId,
+      harness_version: HARNESS_VERSION,
+      created_at: createdAt.toISOString(),
+      finished_at: finishedAt.toISOString(),
+      fixture: { id: fixture?.id ?? fixtureNameOf(opts.fixture), digest: fixture?.digest ?? "unknown" },
+      status: decision.status,
+      failure_reason: decision.failureReason,
+      backend: opts.engine,
+      backend_exit_code: outcome?.exitCode ?? null,
+      case_process_started: agentStarted,
+      case_model_provider: opts.provider,
+      case_model: opts.model,
+      case_model_admission_status: modelAdmitted ? "admitted" : "not_admitted",
+      source_admission_status: sourceAdmitted ? "admitted" : "not_admitted",
+      endpoint_kind: endpointKind,
+      probe: probe
+        ? { classification: probe.classification, verdict: probe.verdict, budget: probe.budget, time_to_verdict_ms: probe.timings.verdict_ms ?? 0 }
+        : null,
+      model_traffic: { ...traffic, answered_by_admitted_model: answeredByAdmittedModel },
+      changed_files: changedFiles,
+      patch,
+      tests,
+      baseline_comparison:
+        baselineDue && baseline
+          ? {
+              baseline_backend: "fake-noop",
+              baseline_status: baseline.status,
+              engine_status: decision.status,
+              valid_for_pass_claim: baselineValidForPassClaim(baseline.status, baseline.failure_reason),
+              baseline_run: "baseline",
+            }
+          : null,
+      isolation: isolationUsed,
+      isolation_requested: opts.isolation,
+      secret_scan: { files: scan.files, findings: scan.findings.length, finding_files: findingFiles, secret_values: secrets.size, errors: scan.errors.length },
+      timings,
+      markers,
+      agent_result: outcome
+        ? {
+            protocol_valid: outcome.result.protocolValid,
+            source: outcome.result.source,
+            status: outcome.result.status,
+            summary: outcome.result.summary,
+            model_error: outcome.result.modelError ?? null,
+          }
+        : undefined,
+      failure_detail: blockedBy ? (blockedBy as Gate).detail : (harnessError ?? outcome?.startError ?? null),
+      role: opts.isBaseline ? "baseline" : "run",
+    };
+    // Strings the agent controls (its summary, its file names, its errors) must not carry a
+    // secret back into the report after the files were redacted.
+    const redact = createTextRedactor([...secrets]);
+    const result = redactDeep(composed, redact);
+    const checked = Report.safeParse(result);
+    if (!checked.success) {
+      // A bug of ours must still leave a report that says so, never a directory without one.
+      result.status = "error";
+      result.failure_reason = "harness error";
+      result.failure_detail = `report failed its own schema: ${checked.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`;
+    }
+    trace.emit("run_finished", { status: result.status, failure_reason: result.failure_reason });
+    await writeJsonAtomic(join(runDir, "report.json"), result);
+
+    // ── last look: nothing written since the scan may carry a secret ─────────────────────
+    if (secrets.size > 0) {
+      const recheck = await scanRunDir(runDir, [...secrets], { redact: true });
+      if (recheck.findings.length > 0) {
+        const late = [...new Set(recheck.findings.map((f) => f.file))].sort();
+        result.status = "fail";
+        result.failure_reason = "secret leak detected";
+        result.secret_scan.findings += recheck.findings.length;
+        result.secret_scan.finding_files = [...new Set([...(result.secret_scan.finding_files ?? []), ...late])].sort();
+        await writeMarker(backendDir, MARKERS.secretLeakDetected, renderLeakMarker([...scan.findings, ...recheck.findings]));
+        if (!markers.includes(`backend/${MARKERS.secretLeakDetected}`)) result.markers = [...markers, `backend/${MARKERS.secretLeakDetected}`];
+        await writeJsonAtomic(join(runDir, "report.json"), redactDeep(result, redact));
+      }
+    }
+    return result;
+  }
 }
 
 /** Reads a run's report (for callers that only have the directory). */

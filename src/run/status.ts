@@ -24,9 +24,11 @@ export interface Observations {
     protocolValid: boolean | null;
   } | null;
   fallbackDetected: boolean;
+  /** Requests the admitted model answered (2xx) through the proxy; null for engines without a model. */
+  modelTraffic: number | null;
   testsPassed: boolean | null;
-  /** Status of the same-run baseline; null when no baseline is due (fake-noop itself). */
-  baselineStatus: RunStatus | null;
+  /** The same-run baseline's outcome; null when none ran. */
+  baseline: { status: RunStatus; failureReason: FailureReason | null } | null;
   baselineDue: boolean;
 }
 
@@ -46,12 +48,19 @@ export function decideStatus(o: Observations): Decision {
   if (o.fallbackDetected) return { status: "fail", failureReason: "model fallback detected" };
   if (o.agent.timedOut) return { status: "fail", failureReason: "case process timed out" };
   if (o.agent.protocolValid === false) return { status: "fail", failureReason: "case agent result protocol failed" };
+  // An agent's result says something about the model only if the model did the work.
+  if (o.modelTraffic !== null && o.modelTraffic === 0) return { status: "fail", failureReason: "no model traffic" };
   if (o.testsPassed !== true) return { status: "fail", failureReason: "tests failed" };
-  if (o.baselineDue && o.baselineStatus !== "fail") return { status: "fail", failureReason: "baseline invalid" };
+  if (o.baselineDue && !baselineValidForPassClaim(o.baseline?.status ?? null, o.baseline?.failureReason ?? null)) {
+    return { status: "fail", failureReason: "baseline invalid" };
+  }
   return { status: "pass", failureReason: null };
 }
 
-/** A pass claim is valid only when the same-run baseline (fake-noop) failed its tests. */
-export function baselineValidForPassClaim(baselineStatus: RunStatus | null): boolean {
-  return baselineStatus === "fail";
+/**
+ * A pass claim is valid only when the same-run baseline (fake-noop) failed because its
+ * tests failed — not because of anything else (a leak, an interruption, a harness error).
+ */
+export function baselineValidForPassClaim(status: RunStatus | null, failureReason: FailureReason | null): boolean {
+  return status === "fail" && failureReason === "tests failed";
 }

@@ -3,6 +3,7 @@
 // (loose and packed, reachable or not), and file names and symlink targets. Symlinks are
 // never followed, so nothing outside the directory is read. Findings name the file and
 // the form of the leak, never the value.
+import { createTextRedactor } from "./redact-text.ts";
 import { spawn } from "node:child_process";
 import { constants, createReadStream, createWriteStream } from "node:fs";
 import { copyFile, link, lstat, mkdir, mkdtemp, open, readdir, readlink, rename, rm, stat, unlink, writeFile } from "node:fs/promises";
@@ -104,6 +105,11 @@ export async function scanRunDir(dir: string, secrets: string[], opts: ScanOptio
     errors: ctx.errors,
   };
   if (opts.redact && result.findings.length > 0) result.redactions = await redactFindings(ctx, result.findings);
+  // A secret in a file's NAME must not come back through the findings' own paths.
+  const redact = createTextRedactor(secrets);
+  result.findings = result.findings.map((f) => ({ ...f, file: redact(f.file) }));
+  result.errors = result.errors.map(redact);
+  if (result.redactions) result.redactions = result.redactions.map((r) => ({ ...r, file: redact(r.file), detail: r.detail === undefined ? undefined : redact(r.detail) }));
   return result;
 }
 

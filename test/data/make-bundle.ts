@@ -40,6 +40,9 @@ export function makeReport(over: Partial<Report> & { run_id: string }): Report {
   return { ...base, ...over };
 }
 
+/** The patch every hand-made passing bundle carries (verify checks report.patch against it). */
+export const SAMPLE_PATCH = "diff --git a/src/slugify.js b/src/slugify.js\n--- a/src/slugify.js\n+++ b/src/slugify.js\n@@ -1 +1 @@\n-bug\n+fix\n";
+
 export function passReport(run_id: string, over: Partial<Report> = {}): Report {
   return makeReport({
     run_id,
@@ -47,7 +50,7 @@ export function passReport(run_id: string, over: Partial<Report> = {}): Report {
     failure_reason: null,
     backend_exit_code: 0,
     changed_files: ["src/slugify.js"],
-    patch: { path: "workspace.patch", bytes: 120, sha256: "a".repeat(64) },
+    patch: { path: "workspace.patch", bytes: Buffer.byteLength(SAMPLE_PATCH), sha256: createHash("sha256").update(SAMPLE_PATCH).digest("hex") },
     tests: { command: "npm test", exit_code: 0, passed: true, duration_ms: 900 },
     baseline_comparison: { baseline_backend: "fake-noop", baseline_status: "fail", engine_status: "pass", valid_for_pass_claim: true },
     ...over,
@@ -77,8 +80,10 @@ export async function writeBundle(dir: string, report: Report, files: Record<str
     "trace.jsonl": JSON.stringify({ seq: 1, ts: report.created_at, type: "run_started" }) + "\n",
     "backend/stdout.log": "",
     "backend/stderr.log": "",
-    "workspace.patch": "",
+    "workspace.patch": report.patch.bytes > 0 ? SAMPLE_PATCH : "",
     "changed-files.json": JSON.stringify(report.changed_files) + "\n",
+    ...(report.tests ? { "tests/result.json": JSON.stringify(report.tests) + "\n" } : {}),
+    ...Object.fromEntries((report.markers ?? []).map((m) => [m, "marker\n"])),
     ...files,
   };
   if (report.failure_reason === "provider local config unavailable" && !("backend/provider-local-config-unavailable.txt" in files)) {

@@ -73,10 +73,21 @@ export function hostileAgent(name: string, body: string): HostileAgent {
 }
 
 /** Node snippet: apply the fix and report success by the case-result/1 protocol. */
+/** A shell line with which a shell-script agent asks its model once, as any real agent would. */
+export const ASK_MODEL_SH = `node -e 'fetch(process.env.OPENAI_BASE_URL + "/chat/completions", { method: "POST", headers: { "content-type": "application/json", authorization: "Bearer " + process.env.OPENAI_API_KEY }, body: JSON.stringify({ model: process.env.OPENAI_MODEL, messages: [{ role: "user", content: "fix slugify" }], max_tokens: 64 }) }).then((r) => r.text())'`;
+
 export function finishWell(agent: HostileAgent, summary = "done"): string {
+  // Like any real agent it asks its model (the admitted one, through the run's proxy) first:
+  // a run whose model answered nothing is not evidence about the model.
   return `
 {
   const fs = await import("node:fs");
+  const answer = await fetch(process.env.OPENAI_BASE_URL + "/chat/completions", {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: "Bearer " + process.env.OPENAI_API_KEY },
+    body: JSON.stringify({ model: process.env.OPENAI_MODEL, messages: [{ role: "user", content: "fix slugify" }], max_tokens: 64 }),
+  }).then((r) => r.text(), (e) => String(e));
+  void answer;
   fs.copyFileSync(${JSON.stringify(agent.fix)}, "src/slugify.js");
   fs.writeFileSync(process.env.CTO_HARNESS_RESULT_FILE, JSON.stringify({ protocol: "case-result/1", status: "completed", summary: ${JSON.stringify(summary)} }));
 }

@@ -1,4 +1,4 @@
-import type { Command } from "commander";
+import { Option, type Command } from "commander";
 import { runFromCli } from "./run.ts";
 import { defaultRunsDir } from "../run-options.ts";
 
@@ -7,7 +7,7 @@ export function register(program: Command): void {
     .command("demo")
     .description("the whole pipeline on the embedded simulated endpoint: the builtin agent fixes r1-string-slugify")
     .option("--runs-dir <dir>", "where run directories go")
-    .option("--isolation <mode>", "bwrap | none", "bwrap")
+    .addOption(new Option("--isolation <mode>", "sandbox for the agent and the tests").choices(["bwrap", "none"]).default("bwrap"))
     .option("--json", "print the report as JSON on stdout")
     .action(async (o: { runsDir?: string; isolation: "bwrap" | "none"; json?: boolean }) => {
       process.stderr.write(

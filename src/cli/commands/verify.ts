@@ -19,10 +19,12 @@ export function register(program: Command): void {
         status: result.report?.status ?? null,
         problems: result.problems,
         leak_findings: result.leak_findings,
+        leak_scan: result.leak_scan,
       };
       if (o.json) process.stdout.write(JSON.stringify(summary, null, 2) + "\n");
       else {
         process.stderr.write(result.ok ? `verified: ${runDir} (status ${summary.status})\n` : `NOT verified: ${runDir}\n`);
+        if (result.leak_scan === "skipped") process.stderr.write("  leak scan skipped: no endpoint URL or key in this environment to look for\n");
         for (const p of result.problems) process.stderr.write(`  - ${p}\n`);
       }
       process.exitCode = result.ok ? 0 : 1;
