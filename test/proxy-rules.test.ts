@@ -100,6 +100,7 @@ describe("response tap", () => {
       reasoning_tokens: 2,
       finish_reason: "stop",
       reasoning_field: "both",
+      response_model: null, // these hand-written chunks name no model
       body_error: null,
       complete_parse: true,
     });
@@ -191,6 +192,7 @@ describe("traffic summary", () => {
       fallback_detected: true,
       refused_requests: 1,
       errors: 1,
+      models_answered: [],
     });
     expect(summarizeRecords([base], "m").fallback_detected).toBe(false);
     expect(summarizeRecords([], "m")).toMatchObject({ requests: 0, models_seen: [], fallback_detected: false });

@@ -202,6 +202,7 @@ describe("recording proxy: pass-through", () => {
       fallback_detected: false,
       refused_requests: 0,
       errors: 0,
+      models_answered: [],
     });
   });
 

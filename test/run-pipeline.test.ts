@@ -96,6 +96,9 @@ writeFileSync(process.env.CTO_HARNESS_RESULT_FILE, JSON.stringify({ protocol: "c
     expect(report.agent_result).toMatchObject({ protocol_valid: true, source: "result-file", status: "completed" });
     expect(report.model_traffic.requests).toBeGreaterThanOrEqual(1);
     expect(report.model_traffic.models_seen).toEqual([MODEL]);
+    // What the server says answered, not only what was asked for.
+    expect(report.model_traffic.models_answered).toEqual([MODEL]);
+    expect(report.model_traffic.answered_by_admitted_model).toBeGreaterThanOrEqual(1);
     expect(readFileSync(join(runDir, "backend", "stdout.log"), "utf8")).toContain("model status 200");
     expect(JSON.parse(readFileSync(join(runDir, "backend", "result.json"), "utf8")).summary).toBe("fixed slugify");
     expect(traceTypes(runDir)).toContain("model_request");

@@ -61,6 +61,8 @@ export const ModelTraffic = z.object({
   errors: z.number().int().optional(),
   /** Requests for the admitted model that it answered (2xx): proof the model did the work. */
   answered_by_admitted_model: z.number().int().optional(),
+  /** The models the server said answered (a router that swaps models shows here). */
+  models_answered: z.array(z.string()).optional(),
 });
 
 export const Report = z.object({

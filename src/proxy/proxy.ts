@@ -414,6 +414,7 @@ export async function startRecordingProxy(opts: ProxyOptions): Promise<Recording
     record.reasoning_tokens = facts.reasoning_tokens;
     record.finish_reason = facts.finish_reason;
     record.reasoning_field = facts.reasoning_field;
+    record.response_model = facts.response_model;
     if (facts.body_error && record.upstream_error === undefined) record.upstream_error = facts.body_error;
   }
 

@@ -27,6 +27,8 @@ export interface ModelRequestRecord {
   ttfb_ms: number | null;
   finish_reason: string | null;
   reasoning_field: ReasoningField;
+  /** The model the server says answered (servers that ignore the name, e.g. llama.cpp, may differ). */
+  response_model?: string | null;
   /** What went wrong upstream, as a short code ("ECONNREFUSED", "stream cut", "error in 200 stream", "upstream status 500"); never the URL. */
   upstream_error?: string;
   /** The agent went away before the response ended; the upstream request was aborted. */
@@ -46,10 +48,13 @@ export interface ModelTrafficSummary {
   refused_requests: number;
   /** Forwarded requests that failed: upstream error status, unreachable, cut, error in stream. */
   errors: number;
+  /** Every model the server said answered, in order of first appearance. */
+  models_answered: string[];
 }
 
 export function summarizeRecords(records: readonly ModelRequestRecord[], admittedModel: string): ModelTrafficSummary {
   const modelsSeen: string[] = [];
+  const modelsAnswered: string[] = [];
   let promptTokens = 0;
   let completionTokens = 0;
   let refused = 0;
@@ -58,6 +63,7 @@ export function summarizeRecords(records: readonly ModelRequestRecord[], admitte
   const byArrival = [...records].sort((a, b) => a.seq - b.seq);
   for (const record of byArrival) {
     if (record.model !== null && !modelsSeen.includes(record.model)) modelsSeen.push(record.model);
+    if (record.response_model && !modelsAnswered.includes(record.response_model)) modelsAnswered.push(record.response_model);
     promptTokens += record.prompt_tokens ?? 0;
     completionTokens += record.completion_tokens ?? 0;
     if (record.refused) refused += 1;
@@ -71,5 +77,6 @@ export function summarizeRecords(records: readonly ModelRequestRecord[], admitte
     fallback_detected: modelsSeen.some((model) => model !== admittedModel),
     refused_requests: refused,
     errors,
+    models_answered: modelsAnswered,
   };
 }

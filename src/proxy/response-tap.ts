@@ -14,6 +14,8 @@ export interface ResponseFacts {
   reasoning_tokens: number | null;
   finish_reason: string | null;
   reasoning_field: ReasoningField;
+  /** The `model` the server said answered (from the body or the last interesting stream event). */
+  response_model: string | null;
   /** Set when the body itself carried an error (e.g. `data: {"error":...}` inside a 200 stream). */
   body_error: string | null;
   /** False when the body was too large (or malformed) to be read to the end. */
@@ -46,6 +48,7 @@ export class ResponseTap {
     reasoning_tokens: null,
     finish_reason: null,
     reasoning_field: null,
+    response_model: null,
     body_error: null,
     complete_parse: true,
   };
@@ -146,6 +149,7 @@ export class ResponseTap {
     }
     if (value.object === "error") this.#facts.body_error ??= this.#sse ? "error in 200 stream" : "error in response body";
     this.#absorbUsage(value.usage);
+    if (typeof value.model === "string" && value.model) this.#facts.response_model = value.model;
     const choices = value.choices;
     if (Array.isArray(choices)) {
       for (const choice of choices) {

@@ -533,6 +533,7 @@ export async function runOnce(opts: RunOptions): Promise<RunResult> {
       fallback_detected: false,
       refused_requests: 0,
       errors: 0,
+      models_answered: [] as string[],
     };
     const answeredByAdmittedModel = (proxy?.records() ?? []).filter(
       (r) => !r.refused && r.model === opts.model && r.status >= 200 && r.status < 300,
