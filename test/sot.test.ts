@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { spawnSync } from "node:child_process";
 import { parseSot, SotFormatError } from "../src/sot/parse.ts";
 import { looksFlattened, reflowRecord, splitBullets } from "../src/sot/reflow.ts";
-import { ruleFor } from "../src/sot/rules.ts";
+import { isRealPass, ruleFor } from "../src/sot/rules.ts";
 import { renderCheckText, sotCheck, sotEvidence } from "../src/sot/run-check.ts";
 import { makeReport, missingConfigReport, passReport, writeBundle } from "./data/make-bundle.ts";
 
@@ -378,5 +378,15 @@ describe("sot CLI", () => {
     for (const s of ["canary-pass-7731", "canary-spark.invalid"]) {
       expect(bad.stderr + bad.stdout).not.toContain(s);
     }
+  });
+});
+
+describe("what counts as a real pass", () => {
+  const run = (over: Parameters<typeof passReport>[1]) => ({ dir: "r", report: passReport("r", { endpoint_kind: "real", backend: "case", ...over }), files: [] });
+  it("needs the agent sandboxed and the admitted model answering", () => {
+    expect(isRealPass(run({ model_traffic: { requests: 3, models_seen: ["m"], prompt_tokens: 1, completion_tokens: 1, fallback_detected: false, answered_by_admitted_model: 3 } }), true)).toBe(true);
+    expect(isRealPass(run({ isolation: "none", model_traffic: { requests: 3, models_seen: ["m"], prompt_tokens: 1, completion_tokens: 1, fallback_detected: false, answered_by_admitted_model: 3 } }), true)).toBe(false);
+    expect(isRealPass(run({ model_traffic: { requests: 0, models_seen: [], prompt_tokens: 0, completion_tokens: 0, fallback_detected: false, answered_by_admitted_model: 0 } }), true)).toBe(false);
+    expect(isRealPass(run({ endpoint_kind: "simulated", model_traffic: { requests: 3, models_seen: ["m"], prompt_tokens: 1, completion_tokens: 1, fallback_detected: false, answered_by_admitted_model: 3 } }), true)).toBe(false);
   });
 });

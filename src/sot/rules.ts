@@ -110,12 +110,18 @@ export function conditionFrom(text: string): Condition | null {
 
 const isReal = (r: VerifiedRun): boolean => r.report.endpoint_kind === "real";
 
-/** A real pass that counts: verified, real endpoint, same-run baseline failed, no fallback, no leak. */
+/**
+ * A real pass that counts: verified, real endpoint, same-run baseline failed, no fallback,
+ * no leak, the agent sandboxed (without bubblewrap the agent could read the real URL from
+ * its parent's environment and reach any model), and the admitted model did the work.
+ */
 export function isRealPass(r: VerifiedRun, caseOnly: boolean): boolean {
   const rep = r.report;
   return (
     isReal(r) &&
     rep.status === "pass" &&
+    rep.isolation === "bwrap" &&
+    (rep.model_traffic.answered_by_admitted_model ?? rep.model_traffic.requests) > 0 &&
     rep.baseline_comparison?.valid_for_pass_claim === true &&
     rep.baseline_comparison.baseline_status === "fail" &&
     !rep.model_traffic.fallback_detected &&
