@@ -181,8 +181,42 @@ async function trajectoryMemory(): Promise<object> {
   }
 }
 
+/**
+ * Harness overhead per engine through the whole lifecycle (probe, baseline, proxy, sandbox,
+ * patch, scan, report): total run time minus the agent's own time and the tests' time.
+ */
+async function harnessOverhead(engine: "builtin" | "pi" | "qwen-code", runs = 3): Promise<object> {
+  const { runOnce } = await import("../src/run/lifecycle.ts");
+  const runsDir = await mkdtemp(path.join(os.tmpdir(), "cto-bench-overhead-"));
+  const overheads: number[] = [];
+  const statuses: string[] = [];
+  for (let i = 0; i < runs; i++) {
+    const { report } = await runOnce({
+      fixture: "r1-string-slugify",
+      engine,
+      provider: "sim",
+      model: "qwen3.6-35b-a3b",
+      runsDir,
+      isolation: "bwrap",
+      budget: 1024,
+      env: { PATH: process.env.PATH },
+    });
+    statuses.push(report.status);
+    const t = report.timings;
+    overheads.push((t.total_ms ?? 0) - (t.agent_ms ?? 0) - (t.tests_ms ?? 0));
+  }
+  await rm(runsDir, { recursive: true, force: true });
+  overheads.sort((a, b) => a - b);
+  return { runs, statuses, harness_overhead_ms_median: overheads[Math.floor(runs / 2)], note: "includes the probe and the same-run baseline (which runs the fixture's tests once more)" };
+}
+
 export async function bench(): Promise<object> {
   return {
+    harness_overhead: {
+      builtin: await harnessOverhead("builtin"),
+      pi: await harnessOverhead("pi"),
+      "qwen-code": await harnessOverhead("qwen-code"),
+    },
     load_average_1m_at_start: os.loadavg()[0],
     note: "startup_ms = engine.run() called → first model request at the proxy; shutdown_ms = last model response ended → agent process exited",
     builtin: await engineBench(builtinEngine),
