@@ -431,6 +431,7 @@ export async function runOnce(opts: RunOptions): Promise<RunResult> {
       }
       if (!outcome.started && outcome.startError) {
         await writeFile(join(backendDir, "start-error.txt"), `case process failed to start: ${outcome.startError}\n`);
+        markers.push("backend/start-error.txt");
       }
       checkInterrupted();
 
