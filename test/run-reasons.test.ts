@@ -195,4 +195,46 @@ console.log('CASE_RESULT {"protocol":"case-result/1","status":"completed","summa
     expect(v.ok).toBe(false);
     expect(v.problems).toEqual(expect.arrayContaining(["report.tests does not match tests/result.json", "report.changed_files does not match changed-files.json"]));
   });
+
+  it("a simulated pass relabelled as a real Case pass (manifest recomputed) does not verify", async () => {
+    const { writeManifest } = await import("../src/evidence/manifest.ts");
+    const { report, runDir } = await runOnce({ ...common, fixture: "r1-string-slugify", engine: "builtin", provider: "sim", isolation: "none", runsDir: tempDir("runs"), env: baseEnv() });
+    expect(report.status).toBe("pass");
+    const reportPath = join(runDir, "report.json");
+    const r = JSON.parse(readFileSync(reportPath, "utf8"));
+    Object.assign(r, { endpoint_kind: "real", case_model_provider: "qwen-local", backend: "case" });
+    writeFileSync(reportPath, JSON.stringify(r));
+    await writeManifest(runDir);
+    const v = await verifyBundle(runDir);
+    expect(v.ok).toBe(false);
+    expect(v.problems.join("\n")).toMatch(/task\.json asked for engine builtin/);
+    expect(v.problems.join("\n")).toMatch(/task\.json asked for provider sim/);
+    expect(v.problems.join("\n")).toMatch(/endpoint_kind simulated|saw the simulator/);
+  });
+});
+
+describe("endpoint configuration", () => {
+  it("a URL variable that is not a URL blocks as provider config unavailable, without printing it", async () => {
+    const dir = tempDir("bad-url");
+    const { report, runDir } = await runOnce({
+      ...common,
+      fixture: "r1-string-slugify",
+      engine: "case",
+      provider: "qwen-local",
+      isolation: "none",
+      runsDir: tempDir("runs"),
+      env: baseEnv({
+        CTO_HARNESS_CASE_BIN: "/bin/true",
+        CTO_HARNESS_CASE_LOCAL_BASE_URL: "not-a-url-canary-77",
+        CTO_HARNESS_CASE_MODEL_ADMISSION_FILE: (() => {
+          const f = join(dir, "a.yaml");
+          writeFileSync(f, "admitted:\n  - qwen-local/qwen3.6-35b-a3b\n");
+          return f;
+        })(),
+      }),
+    });
+    expect(report).toMatchObject({ status: "blocked", failure_reason: "provider local config unavailable", case_process_started: false });
+    expect(readFileSync(join(runDir, "backend", "provider-local-config-unavailable.txt"), "utf8")).toContain("not an http(s) URL");
+    expect(findCanary(runDir, ["not-a-url-canary-77"])).toEqual([]);
+  });
 });

@@ -17,7 +17,7 @@ export interface ProviderSpec {
 
 export type ResolvedProvider =
   | { ok: true; spec: ProviderSpec; baseUrl?: SecretValue; apiKey?: SecretValue }
-  | { ok: false; spec: ProviderSpec; missingVar: string };
+  | { ok: false; spec: ProviderSpec; missingVar: string; problem: "missing" | "invalid" };
 
 export const BUILTIN_PROVIDERS: Record<string, ProviderSpec> = {
   "qwen-local": {
@@ -72,9 +72,19 @@ export function resolveProvider(name: string, env: NodeJS.ProcessEnv, cwd = proc
   }
   if (spec.kind === "sim") return { ok: true, spec };
   const url = spec.urlVar ? env[spec.urlVar]?.trim() : undefined;
-  if (!url) return { ok: false, spec, missingVar: spec.urlVar ?? "(url variable)" };
+  if (!url) return { ok: false, spec, missingVar: spec.urlVar ?? "(url variable)", problem: "missing" };
+  if (!isHttpUrl(url)) return { ok: false, spec, missingVar: spec.urlVar ?? "(url variable)", problem: "invalid" };
   const key = spec.keyVar ? env[spec.keyVar]?.trim() : undefined;
   return { ok: true, spec, baseUrl: new SecretValue(url), apiKey: key ? new SecretValue(key) : undefined };
+}
+
+function isHttpUrl(value: string): boolean {
+  try {
+    const u = new URL(value);
+    return u.protocol === "http:" || u.protocol === "https:";
+  } catch {
+    return false;
+  }
 }
 
 /** Every secret value in play for this environment (for leak scans): URL and key of every provider. */

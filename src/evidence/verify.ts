@@ -127,5 +127,57 @@ async function crossCheck(runDir: string, report: Report): Promise<string[]> {
     else if (t.passed !== report.tests.passed || t.exit_code !== report.tests.exit_code) problems.push("report.tests does not match tests/result.json");
   }
   for (const m of report.markers ?? []) if (!existsSync(join(runDir, m))) problems.push(`marker ${m} is listed but missing`);
+
+  // What was asked (task.json) and what happened (trace, probe, proxy records) must agree with the report.
+  const task = (await readJson(join(runDir, "task.json")).catch(() => null)) as Record<string, unknown> | null;
+  if (!task) problems.push("task.json is missing or unreadable");
+  else {
+    if (task.engine !== report.backend) problems.push(`report.backend ${report.backend} but task.json asked for engine ${String(task.engine)}`);
+    if (task.provider !== report.case_model_provider) problems.push(`report.case_model_provider ${report.case_model_provider} but task.json asked for provider ${String(task.provider)}`);
+    if (task.model !== report.case_model) problems.push(`report.case_model ${report.case_model} but task.json asked for model ${String(task.model)}`);
+    if (report.isolation_requested !== undefined && task.isolation !== report.isolation_requested) problems.push("report.isolation_requested does not match task.json");
+    if (task.provider === "sim" && report.endpoint_kind !== "simulated") problems.push("a run on the simulator provider must say endpoint_kind simulated");
+  }
+  const events = await readTrace(join(runDir, "trace.jsonl"));
+  const started = events.find((e) => e.type === "run_started");
+  const finished = events.filter((e) => e.type === "run_finished").pop();
+  if (!started || !finished) problems.push("trace.jsonl lacks run_started or run_finished");
+  else {
+    if (started.engine !== report.backend || started.provider !== report.case_model_provider || started.model !== report.case_model) problems.push("report disagrees with the trace's run_started (engine, provider or model)");
+    if (started.harness_version !== report.harness_version) problems.push("report.harness_version disagrees with the trace");
+    if (finished.status !== report.status || finished.failure_reason !== report.failure_reason) problems.push("report status disagrees with the trace's run_finished");
+  }
+  const probeFile = join(runDir, "probe.json");
+  if (report.probe) {
+    const p = existsSync(probeFile) ? ((await readJson(probeFile).catch(() => null)) as { classification?: unknown; verdict?: unknown; server?: { simulated?: unknown } } | null) : null;
+    if (!p) problems.push("report.probe has no probe.json behind it");
+    else {
+      if (p.classification !== report.probe.classification || p.verdict !== report.probe.verdict) problems.push("report.probe does not match probe.json");
+      if (p.server?.simulated === true && report.endpoint_kind !== "simulated") problems.push("probe.json saw the simulator but the report says endpoint_kind real");
+    }
+  }
+  const requestsFile = join(runDir, "backend", "model-requests.jsonl");
+  const records = existsSync(requestsFile) ? await readTrace(requestsFile) : [];
+  if (records.length !== report.model_traffic.requests) problems.push(`report.model_traffic.requests ${report.model_traffic.requests} but backend/model-requests.jsonl has ${records.length}`);
+  const seen: string[] = [];
+  for (const r of [...records].sort((a, b) => Number(a.seq) - Number(b.seq))) {
+    if (typeof r.model === "string" && !seen.includes(r.model)) seen.push(r.model);
+  }
+  if (JSON.stringify(seen) !== JSON.stringify(report.model_traffic.models_seen)) problems.push("report.model_traffic.models_seen does not match backend/model-requests.jsonl");
   return problems;
+}
+
+async function readTrace(path: string): Promise<Record<string, unknown>[]> {
+  if (!existsSync(path)) return [];
+  const text = await readFile(path, "utf8").catch(() => "");
+  const out: Record<string, unknown>[] = [];
+  for (const line of text.split("\n")) {
+    if (!line.trim()) continue;
+    try {
+      out.push(JSON.parse(line) as Record<string, unknown>);
+    } catch {
+      out.push({ type: "unparseable" });
+    }
+  }
+  return out;
 }

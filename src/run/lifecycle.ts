@@ -61,7 +61,11 @@ export function makeRunId(at: Date, fixtureName: string, pid = process.pid): str
 
 /** Creates the run directory exclusively, adding `-<n>` when the name is taken (parallel runs). */
 async function createRunDir(runsDir: string, baseId: string): Promise<{ runId: string; runDir: string }> {
-  await mkdir(runsDir, { recursive: true });
+  try {
+    await mkdir(runsDir, { recursive: true });
+  } catch (e) {
+    throw new ConfigError(`cannot create the runs directory ${runsDir} (${(e as NodeJS.ErrnoException).code ?? String(e)}); choose another --runs-dir or CTO_HARNESS_RUNS_DIR`);
+  }
   for (let n = 0; n < 10_000; n++) {
     const runId = n === 0 ? baseId : `${baseId}-${n}`;
     const runDir = join(runsDir, runId);
@@ -87,7 +91,7 @@ export async function runOnce(opts: RunOptions): Promise<RunResult> {
   const protectedPaths = protectedPathsFromEnv(env);
   const runsDir = resolve(opts.runsDir);
   if (existsSync(runsDir) && !statSync(runsDir).isDirectory()) {
-    throw new ConfigError(`--runs-dir ${opts.runsDir} is not a directory`);
+    throw new ConfigError(`the runs directory ${opts.runsDir} is not a directory (--runs-dir or CTO_HARNESS_RUNS_DIR)`);
   }
   // An unknown provider name is a usage error, not a blocked run.
   if (!loadProviderSpecs()[opts.provider]) {
@@ -206,12 +210,14 @@ export async function runOnce(opts: RunOptions): Promise<RunResult> {
     // marker, so one look at backend/ shows everything the user has to fix.
     const admissionFile = env[ADMISSION_FILE_VAR]?.trim();
     let admission: ReturnType<typeof decideModelAdmission>;
+    let admissionFileBroken = false;
     try {
       const pairs = admissionFile ? readAdmissionFile(admissionFile) : null;
       admission = decideModelAdmission(pairs, opts.provider, opts.model, opts.provider === "sim" ? "sim" : "external");
     } catch (e) {
       if (!(e instanceof AdmissionFileError)) throw e;
       admission = { admitted: false, reason: e.message };
+      admissionFileBroken = true;
     }
     modelAdmitted = admission.admitted;
     trace.emit("admission_checked", {
@@ -226,7 +232,9 @@ export async function runOnce(opts: RunOptions): Promise<RunResult> {
           title: "model not admitted",
           found: admission.reason,
           expected: `an admission file (${ADMISSION_FILE_VAR}, YAML or JSON) listing ${opts.provider}/${opts.model}`,
-          todo: `add "{provider: ${opts.provider}, model: ${opts.model}}" under "admitted:" in the admission file, or run an admitted model`,
+          todo: admissionFileBroken
+            ? "fix the admission file at the place named above (expected: admitted: [{provider: P, model: M}, ...])"
+            : `add "{provider: ${opts.provider}, model: ${opts.model}}" under "admitted:" in the admission file, or run an admitted model`,
         }),
       );
     }
@@ -249,11 +257,12 @@ export async function runOnce(opts: RunOptions): Promise<RunResult> {
         variable: provider.ok ? null : provider.missingVar,
       });
       if (!provider.ok) {
+        const what = provider.problem === "missing" ? "is not set" : "is set but is not an http(s) URL (its value is not shown)";
         await block(
-          { reason: "provider local config unavailable", marker: MARKERS.providerLocalConfigUnavailable, detail: `${provider.missingVar} is not set` },
+          { reason: "provider local config unavailable", marker: MARKERS.providerLocalConfigUnavailable, detail: `${provider.missingVar} ${what}` },
           renderMarker({
             title: "provider local config unavailable",
-            found: `${provider.missingVar} is not set (provider ${opts.provider}); the agent was not started`,
+            found: `${provider.missingVar} ${what} (provider ${opts.provider}); the agent was not started`,
             expected: `${provider.missingVar} set in the environment to the endpoint's OpenAI-compatible base URL (e.g. http://HOST:8000/v1)`,
             todo: `export ${provider.missingVar}=... in the shell that runs cto-harness; never write it into a file or a planning record`,
           }),
@@ -682,6 +691,7 @@ export async function runOnce(opts: RunOptions): Promise<RunResult> {
         result.secret_scan.findings += recheck.findings.length;
         result.secret_scan.finding_files = [...new Set([...(result.secret_scan.finding_files ?? []), ...late])].sort();
         await writeMarker(backendDir, MARKERS.secretLeakDetected, renderLeakMarker([...scan.findings, ...recheck.findings]));
+        trace.emit("run_finished", { status: result.status, failure_reason: result.failure_reason, after: "late secret finding" });
         if (!markers.includes(`backend/${MARKERS.secretLeakDetected}`)) result.markers = [...markers, `backend/${MARKERS.secretLeakDetected}`];
         await writeJsonAtomic(join(runDir, "report.json"), redactDeep(result, redact));
       }

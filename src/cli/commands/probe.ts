@@ -69,7 +69,7 @@ export async function probeFromCli(o: ProbeCliOptions, env: NodeJS.ProcessEnv = 
     throw e;
   }
   if (!resolved.ok) {
-    const message = `provider '${o.provider}' has no endpoint: set ${resolved.missingVar} to its OpenAI-compatible base URL (e.g. http://HOST:8000/v1)`;
+    const message = `provider '${o.provider}' has no usable endpoint (${resolved.missingVar} ${resolved.problem === "missing" ? "is not set" : "is not an http(s) URL"}): set it to its OpenAI-compatible base URL (e.g. http://HOST:8000/v1)`;
     process.stderr.write(`cto-harness probe: blocked: provider local config unavailable: ${message}\n`);
     if (o.json) {
       process.stdout.write(

@@ -55,7 +55,7 @@ async function proxyFromCli(o: ProxyCliOptions): Promise<number> {
   }
   if (!resolved.ok) {
     process.stderr.write(
-      `cto-harness proxy: provider '${o.provider}' is not configured: ${resolved.missingVar} is not set.\n` +
+      `cto-harness proxy: provider '${o.provider}' is not configured: ${resolved.missingVar} ${resolved.problem === "missing" ? "is not set" : "is not an http(s) URL"}.\n` +
         `Set ${resolved.missingVar} to the endpoint's OpenAI-compatible base URL (e.g. http://HOST:8000/v1) in this shell's environment.\n`,
     );
     return EXIT.blocked;
