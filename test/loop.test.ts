@@ -181,9 +181,9 @@ describe("summary, junit, markdown", () => {
 
   it("renders a markdown table with pass@k columns", () => {
     const md = renderMarkdown(s);
-    expect(md).toContain("| fixture | engine | pass | fail | blocked | error | pass@1 | pass@2 | pass@3 |");
-    expect(md).toContain("| r1-string-slugify | fake-oracle | 2 | 1 | 0 | 0 | 66.7% | 100.0% | 100.0% |");
-    expect(md).toContain("| r1-string-slugify | fake-noop | 0 | 2 | 1 | 0 | 0.0% | 0.0% | – |");
+    expect(md).toContain("| fixture | engine | pass | fail | blocked | error | not run | pass@1 | pass@2 | pass@3 |");
+    expect(md).toContain("| r1-string-slugify | fake-oracle | 2 | 1 | 0 | 0 | 0 | 66.7% | 100.0% | 100.0% |");
+    expect(md).toContain("| r1-string-slugify | fake-noop | 0 | 2 | 1 | 0 | 0 | 0.0% | 0.0% | – |");
   });
 
   it("escapes XML and drops characters XML cannot hold", () => {

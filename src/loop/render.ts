@@ -15,16 +15,16 @@ export function renderMarkdown(s: LoopSummary): string {
       `. Provider \`${s.config.provider}\`, model \`${s.config.model}\`. Exit code ${s.exit_code}.`,
   );
   lines.push("");
-  lines.push(`| fixture | engine | pass | fail | blocked | error | ${ks.map((k) => `pass@${k}`).join(" | ")} |`);
-  lines.push(`|---|---|---|---|---|---|${ks.map(() => "---|").join("")}`);
+  lines.push(`| fixture | engine | pass | fail | blocked | error | not run | ${ks.map((k) => `pass@${k}`).join(" | ")} |`);
+  lines.push(`|---|---|---|---|---|---|---|${ks.map(() => "---|").join("")}`);
   for (const p of s.pass_at_k.by_pair) {
     lines.push(
-      `| ${p.fixture} | ${p.engine} | ${p.n_pass} | ${p.n_judged - p.n_pass} | ${p.n_blocked} | ${p.n_error} | ${p.pass_at_k.map(pct).join(" | ")} |`,
+      `| ${p.fixture} | ${p.engine} | ${p.n_pass} | ${p.n_judged - p.n_pass} | ${p.n_blocked} | ${p.n_error} | ${p.n_not_run} | ${p.pass_at_k.map(pct).join(" | ")} |`,
     );
   }
   if (s.config.fixtures.length > 1) {
     for (const [e, series] of Object.entries(s.pass_at_k.by_engine)) {
-      lines.push(`| **all fixtures** | ${e} | | | | | ${series.map(pct).join(" | ")} |`);
+      lines.push(`| **all fixtures** | ${e} | | | | | | ${series.map(pct).join(" | ")} |`);
     }
   }
   lines.push("");

@@ -29,6 +29,8 @@ export interface PassAtK {
   n_pass: number;
   n_blocked: number;
   n_error: number;
+  /** Attempts that never ran (the loop was interrupted first): neither judged nor errors. */
+  n_not_run: number;
   /** Index k-1 holds pass@k; null where fewer than k attempts were judged. */
   pass_at_k: (number | null)[];
 }
@@ -89,7 +91,8 @@ export function summarise(input: {
         n_judged: n,
         n_pass: c,
         n_blocked: mine.filter((a) => a.status === "blocked").length,
-        n_error: mine.filter((a) => a.status === "error" || a.status === "not_run").length,
+        n_error: mine.filter((a) => a.status === "error").length,
+        n_not_run: mine.filter((a) => a.status === "not_run").length,
         pass_at_k: passAtKSeries(n, c, config.attempts),
       });
     }

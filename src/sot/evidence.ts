@@ -66,7 +66,11 @@ export function renderEvidenceSection(input: EvidenceInput): string {
       `Same-run baseline: ${code(bc.baseline_backend)} ended ${code(bc.baseline_status)}; valid for pass claim: ${code(bc.valid_for_pass_claim)}.`,
     );
   } else b.push("Same-run baseline: none.");
-  b.push(r.case_process_started ? `Isolation: ${code(r.isolation)}.` : `Isolation: ${code(r.isolation)} requested; the agent was never started in it.`);
+  b.push(
+    r.case_process_started
+      ? `Isolation: ${code(r.isolation)}.`
+      : `Isolation: ${code(r.isolation_requested ?? r.isolation)} requested; the agent was never started in it.`,
+  );
   b.push(`Secret scan: ${r.secret_scan.files} file(s), ${r.secret_scan.findings} finding(s).`);
   b.push(`Bundle verified: manifest hashes${bc ? ", report schema and same-run baseline" : " and report schema"} checked by \`cto-harness verify\`.`);
   if (r.endpoint_kind !== "real") b.push("This run used a simulated endpoint: it proves harness behaviour, not the real endpoint.");

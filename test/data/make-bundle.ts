@@ -76,8 +76,17 @@ export function missingConfigReport(run_id: string, over: Partial<Report> = {}):
 export async function writeBundle(dir: string, report: Report, files: Record<string, string> = {}): Promise<string> {
   const all: Record<string, string> = {
     "report.json": JSON.stringify(report, null, 2) + "\n",
-    "task.json": JSON.stringify({ fixture: report.fixture, engine: report.backend, provider: report.case_model_provider, model: report.case_model }) + "\n",
-    "trace.jsonl": JSON.stringify({ seq: 1, ts: report.created_at, type: "run_started" }) + "\n",
+    "task.json": JSON.stringify({ fixture: report.fixture, engine: report.backend, provider: report.case_model_provider, model: report.case_model, isolation: report.isolation_requested ?? report.isolation }) + "\n",
+    // verify checks the report against what the trace, the probe and the proxy records say.
+    "trace.jsonl":
+      JSON.stringify({ seq: 1, ts: report.created_at, type: "run_started", engine: report.backend, provider: report.case_model_provider, model: report.case_model, harness_version: report.harness_version }) +
+      "\n" +
+      JSON.stringify({ seq: 2, ts: report.finished_at, type: "run_finished", status: report.status, failure_reason: report.failure_reason }) +
+      "\n",
+    ...(report.probe ? { "probe.json": JSON.stringify({ classification: report.probe.classification, verdict: report.probe.verdict, server: { simulated: report.endpoint_kind === "simulated" } }) + "\n" } : {}),
+    "backend/model-requests.jsonl": Array.from({ length: report.model_traffic.requests }, (_, i) =>
+      JSON.stringify({ seq: i + 1, model: report.model_traffic.models_seen[Math.min(i, report.model_traffic.models_seen.length - 1)] ?? null }) + "\n",
+    ).join(""),
     "backend/stdout.log": "",
     "backend/stderr.log": "",
     "workspace.patch": report.patch.bytes > 0 ? SAMPLE_PATCH : "",
