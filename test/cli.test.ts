@@ -66,5 +66,8 @@ describe("cto-harness CLI", () => {
     expect(badEngine.stderr).toContain("fake-noop");
     expect(cli(["run"]).code).toBe(64);
     expect(cli(["verify", "/nonexistent/run"]).code).toBe(64);
+    const notARun = cli(["verify", tempDir("cli-empty")]);
+    expect(notARun.code).toBe(64);
+    expect(notARun.stderr).toContain("is not a run directory");
   });
 });

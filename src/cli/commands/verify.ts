@@ -1,5 +1,6 @@
 import type { Command } from "commander";
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
+import { join } from "node:path";
 import { verifyBundle } from "../../evidence/verify.ts";
 import { secretValuesInEnv } from "../../config/providers.ts";
 import { UsageError } from "../exit-codes.ts";
@@ -12,6 +13,12 @@ export function register(program: Command): void {
     .option("--json", "print the result as JSON")
     .action(async (runDir: string, o: { json?: boolean }) => {
       if (!existsSync(runDir)) throw new UsageError(`no such run directory: ${runDir}`);
+      if (!statSync(runDir).isDirectory()) throw new UsageError(`${runDir} is a file; give a run directory (the one holding report.json)`);
+      const looksLikeRun = ["report.json", "task.json", "trace.jsonl", "manifest.json"].some((f) => existsSync(join(runDir, f)));
+      if (!looksLikeRun) {
+        const hint = existsSync(join(runDir, "loop.json")) ? "it is a loop directory: verify each run directory inside it" : "no report.json, task.json or trace.jsonl here";
+        throw new UsageError(`${runDir} is not a run directory (${hint})`);
+      }
       const result = await verifyBundle(runDir, { secrets: secretValuesInEnv(process.env) });
       const summary = {
         ok: result.ok,
