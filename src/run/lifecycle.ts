@@ -492,6 +492,7 @@ export async function runOnce(opts: RunOptions): Promise<RunResult> {
     report = await finalise();
   } catch (e) {
     report = minimalReport(`finalising the run failed: ${e instanceof Error ? e.message : String(e)}`);
+    trace.emit("run_finished", { status: report.status, failure_reason: report.failure_reason });
     await writeFile(join(backendDir, "harness-error.txt"), `${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`).catch(() => {});
     await writeJsonAtomic(join(runDir, "report.json"), redactDeep(report, createTextRedactor([...secrets])));
   }
