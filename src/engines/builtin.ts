@@ -9,7 +9,7 @@ import { createTrajectoryWriter, type TrajectoryWriter } from "../trajectory/wri
 import { trajectoryPath } from "../trajectory/paths.ts";
 import { agentMaxTokens } from "./builtin-agent/budget.ts";
 import { explainJson } from "./case-protocol.ts";
-import { spawnAgent } from "./spawn.ts";
+import { NO_RESULT, outcomeFrom, spawnAgent } from "./spawn.ts";
 import { type AgentResult, type Engine, type EngineContext, type EngineOutcome, notStarted } from "./types.ts";
 
 const PROJECT_ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -113,15 +113,8 @@ export const builtinEngine: Engine = {
             timedOut: proc.timedOut,
             stdoutLastLines: proc.stdout.lastLines,
           })
-        : { protocolValid: null, source: null, status: null, summary: null };
-      return {
-        started: proc.started,
-        startError: proc.startError,
-        exitCode: proc.exitCode,
-        timedOut: proc.timedOut,
-        durationMs: Date.now() - t0,
-        result,
-      };
+        : NO_RESULT;
+      return outcomeFrom(proc, t0, result);
     } finally {
       trajectory.close();
     }

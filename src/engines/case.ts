@@ -9,7 +9,7 @@ import { createPiEventAccumulator, parsePiLine } from "./pi-events.ts";
 import { piEventToTrajectory } from "../trajectory/from-pi.ts";
 import { trajectoryPath } from "../trajectory/paths.ts";
 import { createTrajectoryWriter } from "../trajectory/writer.ts";
-import { spawnAgent } from "./spawn.ts";
+import { NO_RESULT, outcomeFrom, spawnAgent } from "./spawn.ts";
 import { type Engine, type EngineContext, type EngineOutcome, notStarted } from "./types.ts";
 
 export const CASE_BIN_VAR = "CTO_HARNESS_CASE_BIN";
@@ -135,15 +135,7 @@ export const caseEngine: Engine = {
           pi: piSummary,
           exitCode: proc.exitCode,
         })
-      : { protocolValid: null, source: null, status: null, summary: null };
-    return {
-      started: proc.started,
-      startError: proc.startError,
-      sandboxUnavailable: proc.sandboxUnavailable,
-      exitCode: proc.exitCode,
-      timedOut: proc.timedOut,
-      durationMs: Date.now() - t0,
-      result,
-    };
+      : NO_RESULT;
+    return outcomeFrom(proc, t0, result);
   },
 };

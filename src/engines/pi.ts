@@ -22,7 +22,7 @@ import { agentContextWindow, agentMaxTokens } from "./builtin-agent/budget.ts";
 import { capSummary, unusableFinalReply } from "./builtin-agent/model-output.ts";
 import { createPiEventAccumulator, parsePiLine, type PiEventsSummary } from "./pi-events.ts";
 import { PI_PROVIDER_NAME } from "./pi-extension/provider.ts";
-import { agentHomeDir, spawnAgent } from "./spawn.ts";
+import { agentHomeDir, NO_RESULT, outcomeFrom, spawnAgent } from "./spawn.ts";
 import { type AgentResult, type Engine, type EngineContext, type EngineOutcome, notStarted } from "./types.ts";
 
 const PROJECT_ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -116,20 +116,13 @@ export const piEngine: Engine = {
       const summary = events.summary();
       const result: AgentResult = proc.started
         ? decidePiResult(summary, { exitCode: proc.exitCode, timedOut: proc.timedOut, stderrLastLines: proc.stderr.lastLines })
-        : { protocolValid: null, source: null, status: null, summary: null };
+        : NO_RESULT;
       if (result.status === "completed") trajectory.write({ kind: "final", text: result.summary ?? "" });
       else if (result.modelError && summary.stopReason !== "error" && summary.stopReason !== "aborted") {
         // Errors Pi itself reported are already in the trajectory (from message_end).
         trajectory.write({ kind: "model_error", text: result.modelError });
       }
-      return {
-        started: proc.started,
-        startError: proc.startError,
-        exitCode: proc.exitCode,
-        timedOut: proc.timedOut,
-        durationMs: Date.now() - t0,
-        result,
-      };
+      return outcomeFrom(proc, t0, result);
     } finally {
       trajectory.close();
     }

@@ -23,7 +23,7 @@ import { trajectoryPath } from "../trajectory/paths.ts";
 import { createTrajectoryWriter } from "../trajectory/writer.ts";
 import { agentContextWindow, agentMaxTokens } from "./builtin-agent/budget.ts";
 import { capSummary, unusableFinalReply } from "./builtin-agent/model-output.ts";
-import { agentHomeDir, spawnAgent } from "./spawn.ts";
+import { agentHomeDir, NO_RESULT, outcomeFrom, spawnAgent } from "./spawn.ts";
 import { type AgentResult, type Engine, type EngineContext, type EngineOutcome, notStarted } from "./types.ts";
 
 const PROJECT_ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -322,18 +322,10 @@ export function createQwenCodeEngine(opts: QwenCodeEngineOptions = {}): Engine {
         const summary = stream.summary();
         const result: AgentResult = proc.started
           ? decideQwenResult(summary, { exitCode: proc.exitCode, timedOut: proc.timedOut, stderrLastLines: proc.stderr.lastLines }, stoppedOn)
-          : { protocolValid: null, source: null, status: null, summary: null };
+          : NO_RESULT;
         if (result.status === "completed") trajectory.write({ kind: "final", text: result.summary ?? "" });
         else if (result.modelError && !stoppedOn && !summary.apiError) trajectory.write({ kind: "model_error", text: result.modelError });
-        return {
-          started: proc.started,
-          startError: proc.startError,
-          exitCode: proc.exitCode,
-          // Our own stop is not the agent timeout.
-          timedOut: proc.timedOut,
-          durationMs: Date.now() - t0,
-          result,
-        };
+        return outcomeFrom(proc, t0, result);
       } finally {
         unwatch();
         trajectory.close();
