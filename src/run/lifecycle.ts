@@ -499,17 +499,19 @@ export async function runOnce(opts: RunOptions): Promise<RunResult> {
   await writeManifest(runDir);
   return { report, runDir };
 
-  /** The report of a run whose finalisation failed: says so, claims nothing. */
-  function minimalReport(detail: string): Report {
+  /** What every report of this run says about the run itself, whatever its outcome. */
+  function runFacts(): Pick<
+    Report,
+    | "schema" | "run_id" | "harness_version" | "created_at" | "fixture" | "backend" | "backend_exit_code"
+    | "case_process_started" | "case_model_provider" | "case_model" | "case_model_admission_status"
+    | "source_admission_status" | "endpoint_kind" | "isolation" | "isolation_requested" | "timings" | "markers" | "role"
+  > {
     return {
       schema: REPORT_SCHEMA,
       run_id: runId,
       harness_version: HARNESS_VERSION,
       created_at: createdAt.toISOString(),
-      finished_at: new Date().toISOString(),
       fixture: { id: fixture?.id ?? fixtureNameOf(opts.fixture), digest: fixture?.digest ?? "unknown" },
-      status: "error",
-      failure_reason: "harness error",
       backend: opts.engine,
       backend_exit_code: outcome?.exitCode ?? null,
       case_process_started: agentStarted,
@@ -518,19 +520,29 @@ export async function runOnce(opts: RunOptions): Promise<RunResult> {
       case_model_admission_status: modelAdmitted ? "admitted" : "not_admitted",
       source_admission_status: sourceAdmitted ? "admitted" : "not_admitted",
       endpoint_kind: endpointKind,
+      isolation: isolationUsed,
+      isolation_requested: opts.isolation,
+      timings,
+      markers,
+      role: opts.isBaseline ? "baseline" : "run",
+    };
+  }
+
+  /** The report of a run whose finalisation failed: says so, claims nothing. */
+  function minimalReport(detail: string): Report {
+    return {
+      ...runFacts(),
+      finished_at: new Date().toISOString(),
+      status: "error",
+      failure_reason: "harness error",
       probe: null,
       model_traffic: { requests: 0, models_seen: [], prompt_tokens: 0, completion_tokens: 0, fallback_detected: false },
       changed_files: [],
       patch: { path: "workspace.patch", bytes: 0, sha256: "" },
       tests: null,
       baseline_comparison: null,
-      isolation: isolationUsed,
-      isolation_requested: opts.isolation,
       secret_scan: { files: 0, findings: 0 },
-      timings,
-      markers,
       failure_detail: detail,
-      role: opts.isBaseline ? "baseline" : "run",
     };
   }
 
@@ -618,22 +630,10 @@ export async function runOnce(opts: RunOptions): Promise<RunResult> {
     }
 
     const composed: Report = {
-      schema: REPORT_SCHEMA,
-      run_id: runId,
-      harness_version: HARNESS_VERSION,
-      created_at: createdAt.toISOString(),
+      ...runFacts(),
       finished_at: finishedAt.toISOString(),
-      fixture: { id: fixture?.id ?? fixtureNameOf(opts.fixture), digest: fixture?.digest ?? "unknown" },
       status: decision.status,
       failure_reason: decision.failureReason,
-      backend: opts.engine,
-      backend_exit_code: outcome?.exitCode ?? null,
-      case_process_started: agentStarted,
-      case_model_provider: opts.provider,
-      case_model: opts.model,
-      case_model_admission_status: modelAdmitted ? "admitted" : "not_admitted",
-      source_admission_status: sourceAdmitted ? "admitted" : "not_admitted",
-      endpoint_kind: endpointKind,
       probe: probe
         ? { classification: probe.classification, verdict: probe.verdict, budget: probe.budget, time_to_verdict_ms: probe.timings.verdict_ms ?? 0 }
         : null,
@@ -651,11 +651,7 @@ export async function runOnce(opts: RunOptions): Promise<RunResult> {
               baseline_run: "baseline",
             }
           : null,
-      isolation: isolationUsed,
-      isolation_requested: opts.isolation,
       secret_scan: { files: scan.files, findings: scan.findings.length, finding_files: findingFiles, secret_values: secrets.size, errors: scan.errors.length },
-      timings,
-      markers,
       agent_result: outcome
         ? {
             protocol_valid: outcome.result.protocolValid,
@@ -666,7 +662,6 @@ export async function runOnce(opts: RunOptions): Promise<RunResult> {
           }
         : undefined,
       failure_detail: blockedBy ? (blockedBy as Gate).detail : (harnessError ?? outcome?.startError ?? null),
-      role: opts.isBaseline ? "baseline" : "run",
     };
     // Strings the agent controls (its summary, its file names, its errors) must not carry a
     // secret back into the report after the files were redacted.
