@@ -3,6 +3,8 @@ import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { verifyBundle } from "../../evidence/verify.ts";
 import { secretValuesInEnv } from "../../config/providers.ts";
+import { protectedPathsFromEnv } from "../../config/admission.ts";
+import { rejudgeBundle, type RejudgeResult } from "../../evidence/rejudge.ts";
 import { UsageError } from "../exit-codes.ts";
 
 export function register(program: Command): void {
@@ -10,8 +12,10 @@ export function register(program: Command): void {
     .command("verify")
     .description("re-check a run bundle: schema, hashes of every file, baseline, and a leak scan with the secrets in this environment")
     .argument("<run-dir>", "a run directory (contains report.json)")
+    .option("--rejudge", "also apply the recorded patch to a fresh copy of the fixture and run its tests again")
+    .option("--fixture <id-or-dir>", "with --rejudge: where the fixture is (default: the report's fixture id)")
     .option("--json", "print the result as JSON")
-    .action(async (runDir: string, o: { json?: boolean }) => {
+    .action(async (runDir: string, o: { json?: boolean; rejudge?: boolean; fixture?: string }) => {
       if (!existsSync(runDir)) throw new UsageError(`no such run directory: ${runDir}`);
       if (!statSync(runDir).isDirectory()) throw new UsageError(`${runDir} is a file; give a run directory (the one holding report.json)`);
       const looksLikeRun = ["report.json", "task.json", "trace.jsonl", "manifest.json"].some((f) => existsSync(join(runDir, f)));
@@ -20,6 +24,16 @@ export function register(program: Command): void {
         throw new UsageError(`${runDir} is not a run directory (${hint})`);
       }
       const result = await verifyBundle(runDir, { secrets: secretValuesInEnv(process.env) });
+      let rejudged: RejudgeResult | null = null;
+      if (o.rejudge && result.report && result.report.tests) {
+        try {
+          rejudged = await rejudgeBundle(runDir, result.report, { fixtureRef: o.fixture, protectedPaths: protectedPathsFromEnv(process.env) });
+        } catch (e) {
+          rejudged = { ok: false, problems: [`cannot re-judge: ${(e as Error).message}`], tests_passed: null, isolation: "none" };
+        }
+        result.problems.push(...rejudged.problems);
+        result.ok &&= rejudged.ok;
+      }
       const summary = {
         ok: result.ok,
         run_id: result.report?.run_id ?? null,
@@ -27,6 +41,7 @@ export function register(program: Command): void {
         problems: result.problems,
         leak_findings: result.leak_findings,
         leak_scan: result.leak_scan,
+        rejudged: rejudged ? { ok: rejudged.ok, tests_passed: rejudged.tests_passed, isolation: rejudged.isolation } : null,
       };
       if (o.json) process.stdout.write(JSON.stringify(summary, null, 2) + "\n");
       else {
