@@ -51,6 +51,15 @@ describe("encodedForms", () => {
     expect(needles).toContain("a/b&amp;c&lt;d&gt;e&apos;f&quot;g");
     expect(needles).toContain("a%2Fb%26c%3Cd%3Ee'f%22g");
   });
+  it("covers UTF-16 (little and big endian): a password written by a Windows tool is still found", () => {
+    const part = "canarypw9911";
+    const forms = encodedForms(part);
+    const le = Buffer.concat([Buffer.from("\ufeff", "utf16le"), Buffer.from(`password=${part}\r\n`, "utf16le")]);
+    const be = Buffer.from(`x${part}y`, "utf16le").swap16();
+    expect(forms.some((f) => f.form === "utf-16le" && le.includes(f.needle))).toBe(true);
+    expect(forms.some((f) => f.form === "utf-16be" && be.includes(f.needle))).toBe(true);
+  });
+
   it("stable base64 appears in the encoding whatever precedes and follows the value", () => {
     for (let trial = 0; trial < 200; trial++) {
       const value = randomBytes(8 + (trial % 13));

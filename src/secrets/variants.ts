@@ -126,14 +126,14 @@ export function encodedForms(part: string): EncodedForm[] {
   const forms: EncodedForm[] = [];
   const seen = new Set<string>();
   const minLen = Math.min(MIN_PART_LENGTH, Buffer.byteLength(part));
-  const add = (form: string, text: string) => {
-    const needle = Buffer.from(text, "utf8");
+  const addBytes = (form: string, needle: Buffer) => {
     if (needle.length === 0 || needle.length < minLen) return;
     const key = needle.toString("latin1");
     if (seen.has(key)) return;
     seen.add(key);
     forms.push({ form, needle });
   };
+  const add = (form: string, text: string) => addBytes(form, Buffer.from(text, "utf8"));
   const bytes = Buffer.from(part, "utf8");
   add("raw", part);
   add("url-encoded", encodeURIComponent(part));
@@ -145,6 +145,9 @@ export function encodedForms(part: string): EncodedForm[] {
   add("json-escaped", json.replace(/\//g, "\\/"));
   // Go's encoding/json and others escape HTML-significant characters as \u00XX.
   add("json-escaped", json.replace(/[<>&'=]/g, (c) => `\\u00${c.charCodeAt(0).toString(16).padStart(2, "0")}`));
+  // Windows tools, PowerShell logs and some editors write UTF-16: the value with a NUL after each ASCII byte.
+  addBytes("utf-16le", Buffer.from(part, "utf16le"));
+  addBytes("utf-16be", Buffer.from(part, "utf16le").swap16());
   add("hex", bytes.toString("hex"));
   add("hex", bytes.toString("hex").toUpperCase());
   add("xml-escaped", xmlEscape(part, "&quot;", "&apos;"));
