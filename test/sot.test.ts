@@ -182,6 +182,23 @@ describe("sot check", () => {
     expect(r.ready_to_promote).toEqual(["CTO-WORK-030"]);
   });
 
+  it("--rejudge: a real pass whose patch cannot be re-judged against its fixture proves nothing", async () => {
+    // The hand-made pass claims fixture digests no fixture has: re-judging must refuse it.
+    await writeBundle(join(tmp, "pass-1"), passReport("pass-1"));
+    await writeBundle(join(tmp, "blocked-1"), missingConfigReport("blocked-1"));
+    await writeBundle(join(tmp, "refused-1"), makeReport({
+      run_id: "refused-1", status: "blocked", failure_reason: "source not admitted", source_admission_status: "not_admitted",
+      case_process_started: false, backend_exit_code: null, probe: null, tests: null, baseline_comparison: null, endpoint_kind: "simulated",
+      model_traffic: { requests: 0, models_seen: [], prompt_tokens: 0, completion_tokens: 0, fallback_detected: false },
+    }));
+    const plain = await sotCheck(SEED, tmp, { env: cleanEnv });
+    expect(plain.ready_to_promote).toEqual(["CTO-WORK-030"]);
+    const r = await sotCheck(SEED, tmp, { env: cleanEnv, rejudge: true });
+    expect(r.ready_to_promote).toEqual([]);
+    expect(lineOf(r, "Real Case Stage 2 pass evidence exists").verdict).toBe("unproven");
+    expect(JSON.stringify(r.bundles.rejected)).toMatch(/cannot re-judge|different fixture/);
+  });
+
   it("a 'remains blocked until' line is satisfied while its subject is blocked and flagged only when violated", async () => {
     const item = (status: string) => `\n## CTO-WORK-016 - Stage 2 Case validation\n\nStatus: ${status}\n\nAcceptance:\n\n- Harness report proves \`case_model\`: \`qwen3.6-35b-a3b\`.\n`;
     await mkdir(join(tmp, "runs"));

@@ -1,4 +1,5 @@
 // `sot check` and `sot evidence` as functions (the CLI and tests call these).
+import { isRealPass } from "./rules.ts";
 import { readFile, stat } from "node:fs/promises";
 import { homedir } from "node:os";
 import { resolve } from "node:path";
@@ -16,6 +17,8 @@ export interface SotCheckOptions {
   env: NodeJS.ProcessEnv;
   verify?: VerifyFn;
   cwd?: string;
+  /** Re-judge every real pass claim (apply its patch to the fixture, run the tests again) before it may prove anything. */
+  rejudge?: boolean;
 }
 
 export async function sotCheck(file: string, runsDir: string, opts: SotCheckOptions): Promise<SotCheckResult> {
@@ -56,6 +59,18 @@ export async function sotCheck(file: string, runsDir: string, opts: SotCheckOpti
       return rel ? `${runsDir.replace(/\/+$/, "")}/${rel}` : runsDir;
     },
   });
+  if (opts.rejudge) {
+    // Hashes prove a bundle unchanged, not honest: a real pass must also survive re-judging.
+    const { rejudgeBundle } = await import("../evidence/rejudge.ts");
+    for (const run of [...runs]) {
+      if (!isRealPass(run, false)) continue;
+      const r = await rejudgeBundle(resolve(cwd, run.dir), run.report).catch((e: Error) => ({ ok: false, problems: [`cannot re-judge: ${e.message}`] }));
+      if (!r.ok) {
+        runs.splice(runs.indexOf(run), 1);
+        rejected.push({ dir: run.dir, problems: r.problems });
+      }
+    }
+  }
   const result = checkRecord({
     record,
     recordPath: file,
