@@ -12,9 +12,10 @@ export function register(program: Command): void {
     .description("judge every acceptance line of a planning record against the verified run bundles under --runs")
     .argument("<file>", "planning record (markdown: `## <ID> - <title>` items with Status: and Acceptance:)")
     .requiredOption("--runs <dir>", "directory searched recursively for run bundles (report.json)")
+    .option("--rejudge", "re-judge every real pass claim: apply its patch to the fixture and run the tests again")
     .option("--json", "print the result as one JSON document on stdout")
-    .action(async (file: string, o: { runs: string; json?: boolean }) => {
-      const result = await sotCheck(file, o.runs, { env: process.env });
+    .action(async (file: string, o: { runs: string; json?: boolean; rejudge?: boolean }) => {
+      const result = await sotCheck(file, o.runs, { env: process.env, rejudge: o.rejudge });
       if (o.json) {
         if (result.record_reflowed) process.stderr.write(reflowNote(file));
         process.stdout.write(JSON.stringify(result, null, 2) + "\n");
