@@ -5,24 +5,8 @@ import http from "node:http";
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
-// The command's own module behind a minimal copy of src/cli/main.ts's error handling, so this
-// test exercises `proxy` as a real process without depending on every other command loading.
-const COMMAND = new URL("../src/cli/commands/proxy.ts", import.meta.url).href;
-const EXIT_CODES = new URL("../src/cli/exit-codes.ts", import.meta.url).href;
-const ENTRY = `
-import { Command, CommanderError } from "commander";
-import { register } from ${JSON.stringify(COMMAND)};
-import { EXIT, UsageError } from ${JSON.stringify(EXIT_CODES)};
-const program = new Command("cto-harness").exitOverride();
-register(program);
-try {
-  await program.parseAsync(process.argv.slice(1), { from: "user" });
-} catch (error) {
-  if (error instanceof CommanderError) process.exitCode = error.exitCode === 0 ? 0 : EXIT.usage;
-  else if (error instanceof UsageError) { process.stderr.write("cto-harness: " + error.message + "\\n"); process.exitCode = EXIT.usage; }
-  else { process.stderr.write(String(error && error.stack || error)); process.exitCode = EXIT.error; }
-}
-`;
+// The real CLI entry point (src/cli/main.ts), run by the project's Node.
+const MAIN = fileURLToPath(new URL("../src/cli/main.ts", import.meta.url));
 const MODEL = "qwen3.6-35b-a3b";
 
 const cleanups: (() => Promise<unknown> | void)[] = [];
@@ -43,7 +27,7 @@ interface Proc {
 }
 
 function start(args: string[], env: NodeJS.ProcessEnv): Proc {
-  const child = spawn(process.execPath, ["--disable-warning=ExperimentalWarning", "--input-type=module", "-e", ENTRY, "--", ...args], { env, stdio: ["ignore", "pipe", "pipe"], cwd: fileURLToPath(new URL("..", import.meta.url)) });
+  const child = spawn(process.execPath, ["--disable-warning=ExperimentalWarning", MAIN, ...args], { env, stdio: ["ignore", "pipe", "pipe"], cwd: fileURLToPath(new URL("..", import.meta.url)) });
   let out = "";
   let err = "";
   child.stdout!.on("data", (c: Buffer) => (out += c.toString()));

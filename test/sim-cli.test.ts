@@ -5,24 +5,8 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 
-// The command's module behind a minimal copy of src/cli/main.ts's error handling, so this
-// test exercises `sim` without depending on every other command loading.
-const COMMAND = new URL("../src/cli/commands/sim.ts", import.meta.url).href;
-const EXIT_CODES = new URL("../src/cli/exit-codes.ts", import.meta.url).href;
-const ENTRY = `
-import { Command, CommanderError } from "commander";
-import { register } from ${JSON.stringify(COMMAND)};
-import { EXIT, UsageError } from ${JSON.stringify(EXIT_CODES)};
-const program = new Command("cto-harness").exitOverride();
-register(program);
-try {
-  await program.parseAsync(process.argv.slice(1), { from: "user" });
-} catch (error) {
-  if (error instanceof CommanderError) process.exitCode = error.exitCode === 0 ? 0 : EXIT.usage;
-  else if (error instanceof UsageError) { process.stderr.write("cto-harness: " + error.message + "\\n"); process.exitCode = EXIT.usage; }
-  else { process.stderr.write(String(error && error.stack || error)); process.exitCode = EXIT.error; }
-}
-`;
+// The real CLI entry point (src/cli/main.ts), run by the project's Node.
+const MAIN = fileURLToPath(new URL("../src/cli/main.ts", import.meta.url));
 
 interface Proc {
   child: ChildProcess;
@@ -37,7 +21,7 @@ afterEach(() => {
 });
 
 function start(args: string[], env: Record<string, string> = {}): Proc {
-  const child = spawn(process.execPath, ["--disable-warning=ExperimentalWarning", "--input-type=module", "-e", ENTRY, "--", ...args], {
+  const child = spawn(process.execPath, ["--disable-warning=ExperimentalWarning", MAIN, ...args], {
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
     stdio: ["ignore", "pipe", "pipe"],
     cwd: fileURLToPath(new URL("..", import.meta.url)),
