@@ -146,6 +146,44 @@ describe("response tap", () => {
     expect(facts).toMatchObject({ reasoning_field: "reasoning", complete_parse: false });
   });
 
+  it("reads the same facts from a long stream split at random byte positions as from the stream fed whole", () => {
+    // The tap pre-splits SSE bytes at blank lines and skips plain deltas; a boundary, key or
+    // multi-byte character cut between chunks must not change what it learns (LF and CRLF).
+    const lines = [ev({ model: "served-model", ...chunk({ role: "assistant", reasoning_content: "hmm é" }) })];
+    for (let i = 0; i < 10_000; i++) lines.push(ev({ model: "served-model", ...chunk({ content: `tok ${i} ü€` }) }));
+    lines.push("event: error\ndata: {\"message\":\"upstream hiccup\"}\n\n");
+    lines.push(ev({ model: "served-model", ...chunk({}, "length") }));
+    lines.push(ev({ model: "served-model", choices: [], usage: { prompt_tokens: 11, completion_tokens: 10_001, reasoning_tokens: 3 } }));
+    lines.push("data: [DONE]\n\n");
+    let seed = 42;
+    const random = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    const expected = {
+      prompt_tokens: 11,
+      completion_tokens: 10_001,
+      reasoning_tokens: 3,
+      finish_reason: "length",
+      reasoning_field: "reasoning_content",
+      response_model: "served-model",
+      body_error: "error in 200 stream",
+      complete_parse: true,
+    };
+    for (const lineEnd of ["\n", "\r\n"]) {
+      const bytes = Buffer.from(lines.join("").replaceAll("\n", lineEnd));
+      const pieces: Buffer[] = [];
+      for (let at = 0; at < bytes.length; ) {
+        const size = 1 + Math.floor(random() * (random() < 0.2 ? 4 : 3000));
+        pieces.push(bytes.subarray(at, at + size));
+        at += size;
+      }
+      const whole = tapAll([bytes], true);
+      expect(whole).toEqual(expected);
+      expect(tapAll(pieces, true)).toEqual(whole);
+    }
+  });
+
   it("reads the Responses API's usage and status", () => {
     const facts = tapAll(
       [
