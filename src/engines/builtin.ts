@@ -9,8 +9,8 @@ import { createTrajectoryWriter, type TrajectoryWriter } from "../trajectory/wri
 import { trajectoryPath } from "../trajectory/paths.ts";
 import { agentMaxTokens } from "./builtin-agent/budget.ts";
 import { explainJson } from "./case-protocol.ts";
-import { NO_RESULT, outcomeFrom, spawnAgent } from "./spawn.ts";
-import { type AgentResult, type Engine, type EngineContext, type EngineOutcome, notStarted } from "./types.ts";
+import { outcomeFrom, spawnAgent } from "./spawn.ts";
+import { type AgentResult, type Engine, type EngineContext, type EngineOutcome, NO_RESULT, notStarted } from "./types.ts";
 
 const PROJECT_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 export const BUILTIN_AGENT_FILE = fileURLToPath(new URL("./builtin-agent/agent.ts", import.meta.url));

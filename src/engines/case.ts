@@ -9,8 +9,8 @@ import { createPiEventAccumulator, parsePiLine } from "./pi-events.ts";
 import { piEventToTrajectory } from "../trajectory/from-pi.ts";
 import { trajectoryPath } from "../trajectory/paths.ts";
 import { createTrajectoryWriter } from "../trajectory/writer.ts";
-import { NO_RESULT, outcomeFrom, spawnAgent } from "./spawn.ts";
-import { type Engine, type EngineContext, type EngineOutcome, notStarted } from "./types.ts";
+import { outcomeFrom, spawnAgent } from "./spawn.ts";
+import { type Engine, type EngineContext, type EngineOutcome, NO_RESULT, notStarted } from "./types.ts";
 
 export const CASE_BIN_VAR = "CTO_HARNESS_CASE_BIN";
 /** Extra `:`-separated read-only paths the Case agent needs inside the sandbox (its install). */

@@ -22,8 +22,8 @@ import { agentContextWindow, agentMaxTokens } from "./builtin-agent/budget.ts";
 import { capSummary, unusableFinalReply } from "./builtin-agent/model-output.ts";
 import { createPiEventAccumulator, parsePiLine, type PiEventsSummary } from "./pi-events.ts";
 import { PI_PROVIDER_NAME } from "./pi-extension/provider.ts";
-import { agentHomeDir, NO_RESULT, outcomeFrom, spawnAgent } from "./spawn.ts";
-import { type AgentResult, type Engine, type EngineContext, type EngineOutcome, notStarted } from "./types.ts";
+import { agentHomeDir, outcomeFrom, spawnAgent } from "./spawn.ts";
+import { type AgentResult, type Engine, type EngineContext, type EngineOutcome, NO_RESULT, notStarted } from "./types.ts";
 
 const PROJECT_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 export const PI_PACKAGE_DIR = join(PROJECT_ROOT, "node_modules", "@mariozechner", "pi-coding-agent");

@@ -23,8 +23,8 @@ import { trajectoryPath } from "../trajectory/paths.ts";
 import { createTrajectoryWriter } from "../trajectory/writer.ts";
 import { agentContextWindow, agentMaxTokens } from "./builtin-agent/budget.ts";
 import { capSummary, unusableFinalReply } from "./builtin-agent/model-output.ts";
-import { agentHomeDir, NO_RESULT, outcomeFrom, spawnAgent } from "./spawn.ts";
-import { type AgentResult, type Engine, type EngineContext, type EngineOutcome, notStarted } from "./types.ts";
+import { agentHomeDir, outcomeFrom, spawnAgent } from "./spawn.ts";
+import { type AgentResult, type Engine, type EngineContext, type EngineOutcome, NO_RESULT, notStarted } from "./types.ts";
 
 const PROJECT_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 export const QWEN_PACKAGE_DIR = join(PROJECT_ROOT, "node_modules", "@qwen-code", "qwen-code");

@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import { runProcess, type ProcessOutcome } from "../sandbox/process.ts";
 import { agentEnv } from "../sandbox/env.ts";
 import { projectNodeBinds } from "../sandbox/bwrap.ts";
-import type { AgentResult, EngineContext, EngineOutcome } from "./types.ts";
+import { NO_RESULT, type AgentResult, type EngineContext, type EngineOutcome } from "./types.ts";
 
 export interface AgentCommand {
   command: string;
@@ -92,9 +92,6 @@ export async function spawnAgent(ctx: EngineContext, cmd: AgentCommand): Promise
   (stopWatching as (() => void) | null)?.();
   return outcome;
 }
-
-/** No result at all: the agent never ran, so there was nothing to parse. */
-export const NO_RESULT: AgentResult = { protocolValid: null, source: null, status: null, summary: null };
 
 /** An engine's outcome from its agent process and the result parsed from it. */
 export function outcomeFrom(proc: ProcessOutcome, startedAt: number, result: AgentResult): EngineOutcome {

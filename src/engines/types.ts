@@ -80,14 +80,10 @@ export interface Engine {
   run(ctx: EngineContext): Promise<EngineOutcome>;
 }
 
+/** No result at all: the agent never ran, so there was nothing to parse. */
+export const NO_RESULT: AgentResult = { protocolValid: null, source: null, status: null, summary: null };
+
 /** The outcome of an engine that could not start its agent at all. */
 export function notStarted(startError: string): EngineOutcome {
-  return {
-    started: false,
-    exitCode: null,
-    timedOut: false,
-    durationMs: 0,
-    startError,
-    result: { protocolValid: null, source: null, status: null, summary: null },
-  };
+  return { started: false, exitCode: null, timedOut: false, durationMs: 0, startError, result: NO_RESULT };
 }
