@@ -6,7 +6,7 @@ import { runOnce } from "../src/run/lifecycle.ts";
 import { resetSandboxCheck } from "../src/sandbox/bwrap.ts";
 import { BUILTIN_FIXTURES_DIR } from "../src/fixtures/load.ts";
 import { verifyBundle } from "../src/evidence/verify.ts";
-import { baseEnv, findCanary, tempDir } from "./helpers/run-env.ts";
+import { admissionFile, baseEnv, findCanary, tempDir } from "./helpers/run-env.ts";
 
 const common = { model: "qwen3.6-35b-a3b", budget: 1024 };
 
@@ -159,8 +159,7 @@ console.log('CASE_RESULT {"protocol":"case-result/1","status":"completed","summa
 `,
       );
       chmodSync(agent, 0o755);
-      const admission = join(dir, "admission.yaml");
-      writeFileSync(admission, "admitted:\n  - qwen-local/qwen3.6-35b-a3b\n");
+      const admission = admissionFile(dir, ["qwen-local/qwen3.6-35b-a3b"]);
       const { report, runDir } = await runOnce({
         ...common,
         fixture: "r1-string-slugify",
@@ -226,11 +225,7 @@ describe("endpoint configuration", () => {
       env: baseEnv({
         CTO_HARNESS_CASE_BIN: "/bin/true",
         CTO_HARNESS_CASE_LOCAL_BASE_URL: "not-a-url-canary-77",
-        CTO_HARNESS_CASE_MODEL_ADMISSION_FILE: (() => {
-          const f = join(dir, "a.yaml");
-          writeFileSync(f, "admitted:\n  - qwen-local/qwen3.6-35b-a3b\n");
-          return f;
-        })(),
+        CTO_HARNESS_CASE_MODEL_ADMISSION_FILE: admissionFile(dir, ["qwen-local/qwen3.6-35b-a3b"]),
       }),
     });
     expect(report).toMatchObject({ status: "blocked", failure_reason: "provider local config unavailable", case_process_started: false });
