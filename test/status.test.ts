@@ -11,6 +11,7 @@ const passing: Observations = {
   fallbackDetected: false,
   modelTraffic: 2,
   testsPassed: true,
+  judgeReason: null,
   baseline: { status: "fail", failureReason: "tests failed" },
   baselineDue: true,
 };
