@@ -3,7 +3,7 @@
 import { MARKERS, type Report } from "../evidence/report.ts";
 import { writeMarker } from "../evidence/markers.ts";
 import type { Judgement } from "./judge.ts";
-import { escapeForTerminal } from "./names.ts";
+import { escapeForTerminal } from "../text/names.ts";
 
 export function judgeSummary(j: Judgement): NonNullable<Report["judge"]> {
   return {

@@ -6,7 +6,7 @@ import { createHash } from "node:crypto";
 import { constants } from "node:fs";
 import { lstat, open, readdir, readlink } from "node:fs/promises";
 import path from "node:path";
-import { escapeBytes } from "./names.ts";
+import { escapeBytes } from "../text/names.ts";
 
 export type EntryType = "file" | "symlink" | "dir" | "other";
 
