@@ -29,7 +29,7 @@ export async function honestEngineSuite(engine: EngineName): Promise<void> {
         expect(report.judge?.findings).toEqual([]);
         expect(report.judge?.tests?.count_verified).toBe(true);
         expect(report.judge?.tests?.missing).toEqual([]);
-        expect(report.judge?.tests?.passed).toBe(report.judge?.tests?.expected);
+        expect(report.judge?.tests?.expected_passed).toBe(report.judge?.tests?.expected);
       });
     }
   });

@@ -1,6 +1,7 @@
 // `cto-harness probe`: the response-shape probe on its own (DESIGN §3, §9). Exit 0 when a
 // coding agent can use the endpoint (allow / warn), 2 when it cannot (block, or the
 // provider's URL variable is missing). The endpoint URL is never printed: only variable names.
+import { escapeLinesForTerminal } from "../../text/names.ts";
 import type { Command } from "commander";
 import { ConfigError, resolveProvider } from "../../config/providers.ts";
 import { SecretValue } from "../../config/secret.ts";
@@ -102,7 +103,8 @@ export async function probeFromCli(o: ProbeCliOptions, env: NodeJS.ProcessEnv = 
       signal: signals.signal,
       timeoutMs: o.timeout !== undefined ? o.timeout * 1000 : undefined,
     });
-    process.stderr.write(renderProbeHuman(result));
+    // Model ids and error texts come from the server: shown with control characters escaped.
+    process.stderr.write(escapeLinesForTerminal(renderProbeHuman(result)));
     if (o.json) process.stdout.write(JSON.stringify({ provider: o.provider, ...result }, null, 2) + "\n");
     return result.verdict === "block" ? EXIT.blocked : EXIT.pass;
   } finally {
