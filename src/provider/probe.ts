@@ -17,7 +17,7 @@ import {
   type ServerKind,
   type Verdict,
 } from "./classify.ts";
-import { ResponseAccumulator, isErrorPayload, parseErrorBody } from "./response-evidence.ts";
+import { ResponseAccumulator, isErrorPayload, parseErrorBody, serverVersionFromFingerprint } from "./response-evidence.ts";
 
 export interface ProbeTarget {
   baseUrl: SecretValue;
@@ -52,6 +52,10 @@ export interface ServerFacts {
   simulated: boolean;
   /** HTTP status of GET /models (null: no answer). */
   models_status: number | null;
+  /** `system_fingerprint` of the chat answers, when the server sent one (vLLM main: `vllm-<version>-<hash>`). */
+  system_fingerprint: string | null;
+  /** Server version, when the server told it (read from `system_fingerprint`), else null. */
+  version: string | null;
 }
 
 interface ProbeRequestCommon {
@@ -402,6 +406,8 @@ async function fetchModels(ep: Endpoint, model: string, deadline: AbortSignal, c
     context_length: null,
     simulated: false,
     models_status: null,
+    system_fingerprint: null,
+    version: null,
   };
   let res: Response;
   try {
@@ -536,6 +542,8 @@ export async function probeEndpoint(target: ProbeTarget, opts: ProbeOptions = {}
     context_length: null,
     simulated: false,
     models_status: null,
+    system_fingerprint: null,
+    version: null,
   };
 
   if (!ep) {
@@ -580,11 +588,20 @@ export async function probeEndpoint(target: ProbeTarget, opts: ProbeOptions = {}
 
   const simulated = models.facts.simulated || textOut.simulated || (toolsOut?.simulated ?? false);
   const kind = models.facts.kind ?? serverKindOf(null, textOut.server);
-  const server: ServerFacts = { ...models.facts, reachable: models.facts.reachable || textOut.acc.evidence.status !== null, simulated, kind };
+  const fingerprint = textOut.acc.evidence.systemFingerprint ?? toolsOut?.acc.evidence.systemFingerprint ?? null;
+  const server: ServerFacts = {
+    ...models.facts,
+    reachable: models.facts.reachable || textOut.acc.evidence.status !== null,
+    simulated,
+    kind,
+    system_fingerprint: fingerprint === null ? null : ep.redact(fingerprint),
+    version: serverVersionFromFingerprint(fingerprint),
+  };
   const finalCtx: ClassifyContext = { ...ctx, serverKind: kind };
 
   const textCls = classifyResponse(textOut.acc.evidence, finalCtx);
-  const toolsCls = toolsOut ? classifyResponse(toolsOut.acc.evidence, finalCtx) : null;
+  // The tool probe is judged knowing what the text probe proved (e.g. the reasoning parser works).
+  const toolsCls = toolsOut ? classifyResponse(toolsOut.acc.evidence, { ...finalCtx, textProbe: textCls.classification }) : null;
   const overall = combineClassifications(textCls, toolsCls, finalCtx);
 
   const text = requestResult(textOut, textOut.acc.evidence, textCls, ep, textOut.acc.contentChars);
@@ -614,6 +631,7 @@ export async function probeEndpoint(target: ProbeTarget, opts: ProbeOptions = {}
 
 const EXPECTED: Record<string, string> = {
   ERR_UNREACHABLE: "an HTTP answer from GET {base}/models",
+  TOOL_CALLS_SWALLOWED: "structured `tool_calls` (or `content`) in the answer to a request that offered a tool, after any reasoning",
   REASONING_ONLY_TRUNCATED: "assistant `content` within the budget, after any reasoning",
 };
 
@@ -624,7 +642,7 @@ export function renderProbeMarker(result: ProbeResult): string {
   if (result.failure_reason) lines.push(`failure_reason: ${result.failure_reason}`);
   lines.push(`model: ${result.model}    budget (max_tokens): ${result.budget}`);
   lines.push(
-    `server: ${result.server.reachable ? "reachable" : "unreachable"}, kind ${result.server.kind ?? "unknown"}${result.server.simulated ? " (simulator)" : ""}, serves [${result.server.models.join(", ")}]${
+    `server: ${result.server.reachable ? "reachable" : "unreachable"}, kind ${result.server.kind ?? "unknown"}${result.server.version ? ` ${result.server.version}` : ""}${result.server.simulated ? " (simulator)" : ""}, serves [${result.server.models.join(", ")}]${
       result.server.context_length ? `, context ${result.server.context_length}` : ""
     }`,
   );
@@ -677,7 +695,18 @@ export async function discoverServer(target: ProbeTarget, opts: { signal?: Abort
   try {
     ep = endpointOf(target);
   } catch {
-    return { reachable: false, kind: null, owned_by: null, models: [], model_served: null, context_length: null, simulated: false, models_status: null };
+    return {
+      reachable: false,
+      kind: null,
+      owned_by: null,
+      models: [],
+      model_served: null,
+      context_length: null,
+      simulated: false,
+      models_status: null,
+      system_fingerprint: null,
+      version: null,
+    };
   }
   return (await fetchModels(ep, target.model, deadline, clock)).facts;
 }

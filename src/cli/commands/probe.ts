@@ -119,7 +119,7 @@ export function register(program: Command): void {
     .option("--model <id>", "model id to ask for", DEFAULT_MODEL)
     .option("--budget <tokens>", "max_tokens of the probe requests", positiveInt("--budget"), DEFAULT_PROBE_BUDGET)
     .option("--timeout <seconds>", "give up after this long (default 120)", positiveInt("--timeout"))
-    .option("--flavour <flavour>", "simulator flavour when --provider sim (vllm-0.8, vllm-0.11, vllm-0.16, llamacpp, ollama, sglang, lmstudio)")
+    .option("--flavour <flavour>", "simulator flavour when --provider sim (vllm-0.8, vllm-0.11, vllm-0.16, vllm-main, llamacpp, ollama, sglang, lmstudio)")
     .option("--scenario <scenario>", "simulator scenario when --provider sim (V1, V2, V2b, ..., E6; default V1)")
     .option("--sim-flavour <flavour>", "same as --flavour")
     .option("--sim-scenario <scenario>", "same as --scenario")
