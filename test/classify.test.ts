@@ -6,6 +6,7 @@ import {
   analyseContent,
   classifyResponse,
   combineClassifications,
+  swallowedRecheckAdvice,
   judgeContentPrefix,
   PROBE_CLASSES,
   VERDICT_OF,
@@ -13,7 +14,7 @@ import {
   type ProbeClass,
   type ServerKind,
 } from "../src/provider/classify.ts";
-import { parseErrorBody, ResponseAccumulator, serverVersionFromFingerprint } from "../src/provider/response-evidence.ts";
+import { parseErrorBody, ResponseAccumulator, serverVersionFromFingerprint, versionFromBody } from "../src/provider/response-evidence.ts";
 
 const ctxFor = (kind: ServerKind | null = "vllm", extra: Partial<ClassifyContext> = {}): ClassifyContext => ({
   budget: 1024,
@@ -323,5 +324,40 @@ describe("server version from system_fingerprint", () => {
     const body = new ResponseAccumulator("text");
     body.addBody(msg({ content: "x" }, "stop", { system_fingerprint: null }));
     expect(body.evidence.systemFingerprint).toBeNull();
+  });
+});
+
+describe("TOOL_CALLS_SWALLOWED: the non-streamed recheck", () => {
+  const recheck = (body: unknown) => evidenceOf({ name: "recheck", probe: "tools", body, expect: "OK_PLAIN" }).evidence;
+
+  it("XML as content names the Qwen3-Coder format", () => {
+    const advice = swallowedRecheckAdvice(recheck(msg({ content: xmlToolCall, tool_calls: [] })), "vllm").join("\n");
+    expect(advice).toMatch(/returned the tool call as text/);
+    expect(advice).toMatch(/Qwen3-Coder format, which `qwen3_coder` reads and `hermes` does not/);
+    expect(advice).toContain(JSON.stringify("<tool_call>\n<function=get_weather>\n<parameter=city>\nParis\n</…"));
+  });
+
+  it("a parsed call without streaming: only the streaming path loses it", () => {
+    const parsed = msg({ content: null, tool_calls: [{ id: "c", type: "function", function: { name: "get_weather", arguments: '{"city":"Paris"}' } }] }, "tool_calls");
+    expect(swallowedRecheckAdvice(recheck(parsed), "vllm").join("\n")).toMatch(/only its streaming path loses it/);
+  });
+
+  it("nothing telling (an error, or plain text): no extra advice", () => {
+    expect(swallowedRecheckAdvice(recheck(msg({ content: "It is sunny." })), "vllm")).toEqual([]);
+    const failed = new ResponseAccumulator("tools");
+    failed.addErrorBody(500, "Internal Server Error");
+    expect(swallowedRecheckAdvice(failed.evidence, "vllm")).toEqual([]);
+  });
+});
+
+describe("GET /version body", () => {
+  it.each([
+    ['{"version":"0.16.0"}', "0.16.0"],
+    ['{"version":"0.23.1.dev12+g1234abc"}', "0.23.1.dev12+g1234abc"],
+    ['{"version":"<script>"}', null],
+    ['{"v":"1"}', null],
+    ["not json", null],
+  ])("%s → %s", (body, version) => {
+    expect(versionFromBody(body)).toBe(version);
   });
 });

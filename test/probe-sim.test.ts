@@ -111,9 +111,9 @@ describe("the user's qwen3.6 observation on one simulated server", () => {
 });
 
 describe("vLLM with --tool-call-parser hermes serving Qwen3.6's XML tool calls (V9b)", () => {
-  it.each([["vllm-0.16", null], ["vllm-main", "0.28.0"]] as const)(
+  it.each([["vllm-0.16", "0.16.0", "/version"], ["vllm-main", "0.28.0", "system_fingerprint"]] as const)(
     "%s: the text probe passes, the tool probe blocks with tool-parser advice, never a reasoning parser",
-    async (flavour, version) => {
+    async (flavour, version, source) => {
       const sim = await startSimulator({ flavour, scenario: "V9b" });
       try {
         const result = await probeEndpoint({ baseUrl: new SecretValue(sim.baseUrl), model: MODEL }, { timeoutMs: 20_000 });
@@ -129,13 +129,20 @@ describe("vLLM with --tool-call-parser hermes serving Qwen3.6's XML tool calls (
         expect(advice).not.toMatch(/Add `--reasoning-parser/);
         expect(result.tools).toMatchObject({ tool_calls: 0, content_chars: 0, finish_reason: "stop", stream: true });
         expect(result.tools!.reasoning_chars).toBeGreaterThan(0);
-        // probe.json records the server version when the server tells it (system_fingerprint, vLLM main)
-        expect(result.server.version).toBe(version);
-        if (version === null) expect(result.server.system_fingerprint).toBeNull();
-        else expect(result.server.system_fingerprint).toMatch(/^vllm-0\.28\.0-/);
+        // probe.json records the server version when the server tells it (system_fingerprint on main, else GET /version)
+        expect([result.server.version, result.server.version_source]).toEqual([version, source]);
+        if (flavour === "vllm-main") expect(result.server.system_fingerprint).toMatch(/^vllm-0\.28\.0-/);
+        else expect(result.server.system_fingerprint).toBeNull();
+        // asked again without streaming, the held-back XML shows: the Qwen3-Coder format
+        expect(result.tools!.non_stream_recheck).toMatchObject({ status: 200, tool_calls: 0, content_has_tool_call_text: true, finish_reason: "stop" });
+        expect(result.tools!.non_stream_recheck!.content_sample).toMatch(/^<tool_call>\n<function=get_weather>/);
+        expect(advice).toMatch(/Asked again without streaming.*`<function=…>` XML is the Qwen3-Coder format/s);
+        expect(sim.requests.filter((r) => r.path === "/v1/chat/completions" && r.tools.length > 0).map((r) => r.stream)).toEqual([true, false]);
         const marker = renderProbeMarker(result);
         expect(marker).toMatch(/TOOL_CALLS_SWALLOWED \(block\)/);
         expect(marker).toMatch(/structured `tool_calls`/);
+        expect(marker).toMatch(/asked again without streaming: HTTP 200, finish_reason stop, tool_calls 0, content began: "<tool_call>/);
+        expect(marker).toContain(`kind vllm ${version}`);
       } finally {
         await sim.close();
       }

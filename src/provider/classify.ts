@@ -521,6 +521,29 @@ function classifyAnswer(ev: ResponseEvidence, ctx: ClassifyContext): Classificat
   ]);
 }
 
+/**
+ * What a non-streamed repeat of a swallowed tool request showed (TOOL_CALLS_SWALLOWED): the
+ * call as text proves the model's format; a parsed call means only the streaming path loses it.
+ */
+export function swallowedRecheckAdvice(recheck: ResponseEvidence, kind: ServerKind | null): string[] {
+  if (recheck.toolCalls > 0) {
+    return [
+      "Asked again without streaming, the server did parse the tool call: only its streaming path loses it. Agents stream, so this still breaks them; use the model's own parser (`--tool-call-parser qwen3_coder` for Qwen3-Coder / Qwen3.5 / Qwen3.6) or a vLLM with a fixed streaming parser.",
+    ];
+  }
+  const shape = analyseContent(recheck.content);
+  if (shape.hasToolCallText) {
+    const xml = /<function=/i.test(recheck.content);
+    return [
+      `Asked again without streaming, the server returned the tool call as text in \`content\` (${JSON.stringify(truncate(recheck.content.trimStart(), 60))})${
+        xml ? ": `<function=…>` XML is the Qwen3-Coder format, which `qwen3_coder` reads and `hermes` does not" : ""
+      }.`,
+      ...(kind === "vllm" && xml ? [] : toolParserAdvice(kind, "as-text")),
+    ];
+  }
+  return [];
+}
+
 /** Classifies one probe request (the text probe or the tool probe). */
 export function classifyResponse(ev: ResponseEvidence, ctx: ClassifyContext): Classification {
   return classifyError(ev, ctx) ?? classifyAnswer(ev, ctx);

@@ -65,6 +65,18 @@ export function serverVersionFromFingerprint(fingerprint: string | null): string
   return null;
 }
 
+/** The version in a `GET /version` body (vLLM: `{"version":"0.16.0"}`), or null. */
+export function versionFromBody(text: string): string | null {
+  try {
+    const body = JSON.parse(text) as unknown;
+    if (!isObj(body) || typeof body.version !== "string") return null;
+    const version = body.version.trim();
+    return /^[0-9A-Za-z.+_-]{1,64}$/.test(version) ? version : null;
+  } catch {
+    return null;
+  }
+}
+
 /** Whether a parsed stream chunk / body is an error object rather than a completion. */
 export function isErrorPayload(payload: unknown): boolean {
   return isObj(payload) && (payload.error !== undefined || payload.object === "error");
