@@ -243,7 +243,7 @@ export function renderStream(profile: FlavourProfile, answer: Answer, meta: Rend
         : profile.kind === "sglang"
           ? sglangDelta({ role: "assistant", content: "" })
           : { role: "assistant", content: "" };
-      events.push({ kind: "data", payload: chunk(opening, null, { first: true }), cost: 0 });
+    events.push({ kind: "data", payload: chunk(opening, null, { first: true }), cost: 0 });
   }
 
   // Held-back tokens still cost generation time: they are paid on the finish chunk.

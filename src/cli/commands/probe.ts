@@ -31,7 +31,7 @@ export function renderProbeHuman(r: ProbeResult): string {
   lines.push(`probe: ${r.classification} — ${r.verdict}${r.failure_reason ? ` (${r.failure_reason})` : ""}`);
   const s = r.server;
   lines.push(
-    `  model ${r.model}, budget ${r.budget}; server ${s.reachable ? (s.kind ?? "unknown") : "unreachable"}${s.simulated ? " (simulator)" : ""}` +
+    `  model ${r.model}, budget ${r.budget}; server ${s.reachable ? (s.kind ?? "unknown") : "unreachable"}${s.version ? ` ${s.version}` : ""}${s.simulated ? " (simulator)" : ""}` +
       (s.models.length ? `, serves [${s.models.join(", ")}]${s.model_served === false ? " (requested model not listed)" : ""}` : "") +
       (s.context_length ? `, context ${s.context_length}` : ""),
   );
