@@ -282,6 +282,8 @@ describe("error bodies", () => {
   const notFound: [Flavour, number, (b: any) => void][] = [
     ["vllm-0.16", 404, (b) => expect(b).toEqual({ error: { message: "The model `nope` does not exist.", type: "NotFoundError", param: null, code: 404 } })],
     ["vllm-0.11", 404, (b) => expect(b.error.type).toBe("NotFoundError")],
+    // main: models/serving.py check_model passes param="model"
+    ["vllm-main", 404, (b) => expect(b).toEqual({ error: { message: "The model `nope` does not exist.", type: "NotFoundError", param: "model", code: 404 } })],
     ["vllm-0.8", 404, (b) => expect(b).toMatchObject({ object: "error", message: "The model `nope` does not exist.", code: 404 })],
     ["ollama", 404, (b) => expect(b.error.message).toBe("model 'nope' not found")],
     ["lmstudio", 404, (b) => expect(b.error.code).toBe("model_not_found")],

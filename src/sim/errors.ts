@@ -60,7 +60,7 @@ function shaped(profile: FlavourProfile, status: number, message: string, extra:
   switch (profile.errorStyle) {
     case "vllm-nested":
       // vLLM ≥0.10.1
-      body = { error: { message, type: vllmType(status), param: null, code: status } };
+      body = { error: { message, type: vllmType(status), param: extra.param ?? null, code: status } };
       break;
     case "vllm-flat":
     case "sglang":
@@ -91,7 +91,7 @@ export function errorReply(profile: FlavourProfile, error: ErrorKind): ErrorRepl
       switch (profile.errorStyle) {
         case "vllm-nested":
         case "vllm-flat":
-          return shaped(profile, 404, `The model \`${error.model}\` does not exist.`);
+          return shaped(profile, 404, `The model \`${error.model}\` does not exist.`, { param: profile.vllm?.modelNotFoundParam ?? null });
         case "sglang":
           return shaped(profile, 404, `The model '${error.model}' does not exist.`);
         case "llamacpp":

@@ -30,6 +30,8 @@ export interface VllmShapes {
   mirrorsReasoningContent: boolean;
   /** main (PR #40537): `system_fingerprint` only on the terminal chunk (or the usage chunk when include_usage). */
   fingerprintOnFinalChunkOnly: boolean;
+  /** `param` of the unknown-model 404: `"model"` on main (models/serving.py `check_model`), null before as far as read. */
+  modelNotFoundParam: "model" | null;
 }
 
 export interface FlavourProfile {
@@ -103,7 +105,7 @@ export const PROFILES: Readonly<Record<Flavour, FlavourProfile>> = {
     errorStyle: "vllm-flat",
     usageReasoning: "none",
     // Not re-read at 0.8 (the stored source is 0.10.1 and later): only what the older shapes share.
-    vllm: { bodyNulls: [], choiceNulls: [], messageNulls: [], streamTokenIds: false, mirrorsReasoningContent: false, fingerprintOnFinalChunkOnly: false },
+    vllm: { bodyNulls: [], choiceNulls: [], messageNulls: [], streamTokenIds: false, mirrorsReasoningContent: false, fingerprintOnFinalChunkOnly: false, modelNotFoundParam: null },
   },
   "vllm-0.11": {
     ...VLLM_BASE,
@@ -119,6 +121,7 @@ export const PROFILES: Readonly<Record<Flavour, FlavourProfile>> = {
       streamTokenIds: true,
       mirrorsReasoningContent: true,
       fingerprintOnFinalChunkOnly: false,
+      modelNotFoundParam: null,
     },
   },
   "vllm-0.16": {
@@ -136,6 +139,7 @@ export const PROFILES: Readonly<Record<Flavour, FlavourProfile>> = {
       streamTokenIds: true,
       mirrorsReasoningContent: false,
       fingerprintOnFinalChunkOnly: false,
+      modelNotFoundParam: null,
     },
   },
   "vllm-main": {
@@ -159,6 +163,7 @@ export const PROFILES: Readonly<Record<Flavour, FlavourProfile>> = {
       streamTokenIds: true,
       mirrorsReasoningContent: false,
       fingerprintOnFinalChunkOnly: true,
+      modelNotFoundParam: "model",
     },
   },
   llamacpp: {
