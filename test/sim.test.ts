@@ -656,6 +656,9 @@ describe("vLLM by version: shapes checked against vLLM's source", () => {
       await expect(startSimulator({ flavour, scenario: "V8b" })).rejects.toThrow(/llama\.cpp/);
     }
     await expect(startSimulator({ flavour: "llamacpp", scenario: "V9b" })).rejects.toThrow(/vllm-\*/);
+    // main's qwen3 reasoning parser keeps a </think>-less output as reasoning: no V3 there
+    await expect(startSimulator({ flavour: "vllm-main", scenario: "V3" })).rejects.toThrow(/qwen3_reasoning_parser/);
+    expect((await sim({ flavour: "vllm-0.16", scenario: "V3" })).scenario).toBe("V3");
     // still there for the servers that do send them
     expect((await sim({ flavour: "sglang", scenario: "V11" })).scenario).toBe("V11");
   });

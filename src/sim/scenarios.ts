@@ -82,6 +82,9 @@ export function scenarioUnavailable(profile: FlavourProfile, scenario: Scenario)
       return "V11 (finish_reason tool_calls with no tool call) cannot happen on vLLM: chat_completion/serving.py says tool_calls only when the tool parser returned calls (auto) or streamed one";
     }
     if (scenario === "V8b") return "V8b is llama.cpp's answer (tools without --jinja); vLLM refuses tools with V8's 400";
+    if (scenario === "V3" && profile.flavour === "vllm-main") {
+      return "V3 (truncated reasoning left in content) cannot happen on vLLM main: reasoning/qwen3_reasoning_parser.py returns a </think>-less output as reasoning while thinking is on";
+    }
   } else if (scenario === "V9b") {
     return "V9b is vLLM's hermes tool parser holding back a call it cannot read; use a vllm-* flavour";
   }
