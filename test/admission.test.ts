@@ -41,4 +41,11 @@ describe("admission file", () => {
     expect(decideModelAdmission(null, "qwen-local", "qwen3.6-35b-a3b", "external").admitted).toBe(false);
     expect(decideModelAdmission(null, "sim", "qwen3.6-35b-a3b", "sim").admitted).toBe(true);
   });
+  it("the simulator is admitted whatever the admission file lists (it proves nothing about a real model)", () => {
+    const realPairs = [{ provider: "qwen-local", model: "qwen3.6-35b-a3b" }];
+    expect(decideModelAdmission(realPairs, "sim", "qwen3.6-35b-a3b", "sim")).toEqual({ admitted: true, source: "simulator" });
+    expect(decideModelAdmission([], "sim", "any-model", "sim")).toEqual({ admitted: true, source: "simulator" });
+    // ...but only the simulator kind: a real provider that happens to be named like a listed pair's model is not.
+    expect(decideModelAdmission(realPairs, "llama-box", "qwen3.6-35b-a3b", "external").admitted).toBe(false);
+  });
 });

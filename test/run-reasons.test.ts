@@ -34,6 +34,27 @@ describe("failure reasons and markers", () => {
     expect(existsSync(join(runDir, "probe.json"))).toBe(true);
   });
 
+  it("a user's exported admission file (real pairs only, or even malformed) does not block the simulated provider", async () => {
+    const dir = tempDir("sim-admission");
+    const real = admissionFile(dir, ["qwen-local/qwen3.6-35b-a3b"]);
+    const broken = join(dir, "broken.yaml");
+    writeFileSync(broken, "admitted: [unclosed\n");
+    for (const file of [real, broken]) {
+      const { report, runDir } = await runOnce({
+        ...common,
+        fixture: "r1-string-slugify",
+        engine: "fake-oracle",
+        provider: "sim",
+        isolation: "none",
+        runsDir: tempDir("runs"),
+        env: baseEnv({ CTO_HARNESS_CASE_MODEL_ADMISSION_FILE: file }),
+      });
+      expect(report).toMatchObject({ status: "pass", case_model_admission_status: "admitted", endpoint_kind: "simulated" });
+      const admitted = readFileSync(join(runDir, "trace.jsonl"), "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l)).find((e) => e.type === "admission_checked");
+      expect(admitted).toMatchObject({ model_admitted: true, admission_source: "simulator", admission_file: "set" });
+    }
+  });
+
   it("a sandbox that cannot start blocks the run (fail closed) with advice", async () => {
     process.env.CTO_HARNESS_BWRAP = "/nonexistent/bwrap";
     resetSandboxCheck();

@@ -13,6 +13,7 @@ import { register as registerProxy } from "./commands/proxy.ts";
 import { register as registerLoop } from "./commands/loop.ts";
 import { register as registerHealth } from "./commands/health.ts";
 import { register as registerSot } from "./commands/sot.ts";
+import { register as registerDoctor } from "./commands/doctor.ts";
 
 const program = new Command("cto-harness")
   .description("Proves, with evidence a sceptic accepts, whether a coding agent driven by a local model can fix a task.")
@@ -28,6 +29,7 @@ for (const register of [
   registerProxy,
   registerVerify,
   registerHealth,
+  registerDoctor,
   registerSot,
   registerFixtures,
   registerSim,

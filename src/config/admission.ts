@@ -57,12 +57,15 @@ export function readAdmissionFile(path: string): AdmissionPair[] {
 }
 
 export type AdmissionDecision =
-  | { admitted: true; source: "file" | "default" }
+  | { admitted: true; source: "file" | "default" | "simulator" }
   | { admitted: false; reason: string };
 
 /**
- * Pure decision. Without an admission file, only the simulator is admitted by default:
- * a real endpoint needs an explicit admission.
+ * Pure decision. Admission is about real endpoints: which real provider/model pairs may
+ * produce evidence. The built-in simulator (provider kind `sim`) proves nothing about a real
+ * model (its reports say `endpoint_kind: simulated`), so it is always admitted, whatever the
+ * admission file says — a user's file of real pairs must not block the demo. A real endpoint
+ * needs an explicit admission.
  */
 export function decideModelAdmission(
   pairs: AdmissionPair[] | null,
@@ -70,8 +73,8 @@ export function decideModelAdmission(
   model: string,
   providerKind: "external" | "sim",
 ): AdmissionDecision {
+  if (providerKind === "sim") return { admitted: true, source: "simulator" };
   if (pairs === null) {
-    if (providerKind === "sim") return { admitted: true, source: "default" };
     return {
       admitted: false,
       reason: `no admission file: set ${ADMISSION_FILE_VAR} to a file admitting ${provider}/${model}`,

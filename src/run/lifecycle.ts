@@ -216,9 +216,11 @@ export async function runOnce(opts: RunOptions): Promise<RunResult> {
     const admissionFile = env[ADMISSION_FILE_VAR]?.trim();
     let admission: ReturnType<typeof decideModelAdmission>;
     let admissionFileBroken = false;
+    const providerKind = loadProviderSpecs()[opts.provider]?.kind === "sim" ? "sim" : "external";
     try {
-      const pairs = admissionFile ? readAdmissionFile(admissionFile) : null;
-      admission = decideModelAdmission(pairs, opts.provider, opts.model, opts.provider === "sim" ? "sim" : "external");
+      // The simulator is admitted whatever the file says (docs/bundle.md, Gates): its file is not even read.
+      const pairs = admissionFile && providerKind !== "sim" ? readAdmissionFile(admissionFile) : null;
+      admission = decideModelAdmission(pairs, opts.provider, opts.model, providerKind);
     } catch (e) {
       if (!(e instanceof AdmissionFileError)) throw e;
       admission = { admitted: false, reason: e.message };
@@ -229,6 +231,7 @@ export async function runOnce(opts: RunOptions): Promise<RunResult> {
       model_admitted: admission.admitted,
       source_admitted: sourceAdmitted,
       admission_file: admissionFile ? "set" : "unset",
+      admission_source: admission.admitted ? admission.source : null,
     });
     if (!opts.isBaseline && !admission.admitted) {
       await block(
