@@ -2,7 +2,7 @@
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { existsSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { agentScript, tempDir } from "./helpers/run-env.ts";
 
@@ -32,6 +32,31 @@ describe("cto-harness CLI", () => {
     const oracle = cli(["run", "--fixture", "r1-string-slugify", "--engine", "fake-oracle", "--isolation", "none", "--runs-dir", runsDir, "--json"]);
     expect(oracle.code).toBe(0);
     expect(JSON.parse(oracle.stdout).status).toBe("pass");
+  });
+
+  it("demo without bubblewrap: runs with isolation none, loudly, even with the user's admission file exported; run still fails closed", () => {
+    const runsDir = tempDir("cli-demo-nobwrap");
+    const admission = join(runsDir, "admission.yaml");
+    writeFileSync(admission, "admitted:\n  - provider: qwen-local\n    model: qwen3.6-35b-a3b\n");
+    const env = { CTO_HARNESS_BWRAP: "/nonexistent/bwrap", CTO_HARNESS_CASE_MODEL_ADMISSION_FILE: admission };
+    const demo = cli(["demo", "--runs-dir", runsDir, "--json"], env);
+    expect(demo.code, demo.stderr).toBe(0);
+    const report = JSON.parse(demo.stdout);
+    expect(report).toMatchObject({ status: "pass", isolation: "none", endpoint_kind: "simulated", case_model_admission_status: "admitted" });
+    expect(report.isolation_fallback).toMatchObject({ from: "bwrap", to: "none" });
+    expect(report.isolation_fallback.fix).toMatch(/bubblewrap/);
+    expect(demo.stderr).toMatch(/WARNING: bubblewrap is unavailable, so this demo runs WITHOUT A SANDBOX/);
+    expect(demo.stderr).toMatch(/WARNING: NO SANDBOX/);
+    // Asked for explicitly, the demo does not fall back either.
+    const strict = cli(["demo", "--isolation", "bwrap", "--runs-dir", runsDir, "--json"], env);
+    expect(strict.code).toBe(2);
+    expect(JSON.parse(strict.stdout)).toMatchObject({ status: "blocked", failure_reason: "sandbox unavailable" });
+    // run is not the demo: it stays fail-closed.
+    const run = cli(["run", "--fixture", "r1-string-slugify", "--engine", "builtin", "--runs-dir", runsDir, "--json"], env);
+    expect(run.code).toBe(2);
+    const blocked = JSON.parse(run.stdout);
+    expect(blocked).toMatchObject({ status: "blocked", failure_reason: "sandbox unavailable", case_process_started: false });
+    expect(blocked.isolation_fallback).toBeUndefined();
   });
 
   it("blocked runs exit 2; verify exits 0 on the bundle", () => {

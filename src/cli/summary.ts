@@ -33,6 +33,7 @@ function renderRunLines(report: Report, runDir: string): string {
       : `${report.secret_scan.files} files scanned for ${report.secret_scan.secret_values ?? "?"} secret value(s), ${report.secret_scan.findings} finding(s)`;
   const isolation = report.isolation_requested && report.isolation_requested !== report.isolation ? `${report.isolation} (requested ${report.isolation_requested})` : report.isolation;
   lines.push(`isolation: ${isolation}   secret scan: ${scan}`);
+  if (report.isolation_fallback) lines.push(`WARNING: NO SANDBOX: bubblewrap could not start (${report.isolation_fallback.reason}); this demo ran with isolation: none. Fix: ${report.isolation_fallback.fix}`);
   if (report.markers?.length) lines.push(`markers: ${report.markers.join(", ")}`);
   if (report.failure_detail) lines.push(`detail: ${report.failure_detail}`);
   lines.push(`bundle: ${runDir}`);

@@ -108,6 +108,8 @@ export function allFixes(what: Missing): Record<string, string> {
 
 /** Which bubblewrap problem a sandbox check's reason describes (its reason texts: sandbox/bwrap.ts classifyFailure). */
 export function bwrapProblem(reason: string): Missing {
+  // First: a namespace refusal can read "Permission denied" too (`setting up uid map: Permission denied`).
+  if (/namespace|uid map|gid map|unshare/i.test(reason)) return "bwrap-userns";
   if (/^bubblewrap not found/.test(reason)) return "bwrap-missing";
   if (/^bubblewrap cannot be executed/.test(reason)) return "bwrap-exec";
   if (/namespace/i.test(reason)) return "bwrap-userns";

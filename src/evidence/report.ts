@@ -116,6 +116,11 @@ export const Report = z.object({
   isolation: z.enum(["bwrap", "none"]),
   /** What the user asked for (`--isolation`); differs from `isolation` when a gate stopped the run first. */
   isolation_requested: z.enum(["bwrap", "none"]).optional(),
+  /**
+   * Set only by `demo` (our own agent on the simulator, no secrets in play) when bubblewrap
+   * could not start: the demo then ran with `isolation: none`. `run` and `loop` never fall back.
+   */
+  isolation_fallback: z.object({ from: z.literal("bwrap"), to: z.literal("none"), reason: z.string(), fix: z.string() }).optional(),
   secret_scan: z.object({
     files: z.number().int(),
     findings: z.number().int(),

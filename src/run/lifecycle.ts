@@ -337,6 +337,9 @@ export async function runOnce(opts: RunOptions): Promise<RunResult> {
     // ── sandbox trial: fail closed ─────────────────────────────────────────────────────────
     // Every run asked to be isolated is checked: the agent AND the judging tests (which
     // import the agent's code) run in the sandbox. The check is cached per process.
+    if (opts.isolationFallback) {
+      trace.emit("sandbox_checked", { ok: false, fallback: "none", reason: opts.isolationFallback.reason });
+    }
     if (!blockedBy && opts.isolation === "bwrap") {
       const sandbox = await checkSandbox();
       trace.emit("sandbox_checked", { ok: sandbox.ok });
@@ -517,7 +520,7 @@ export async function runOnce(opts: RunOptions): Promise<RunResult> {
     Report,
     | "schema" | "run_id" | "harness_version" | "created_at" | "fixture" | "backend" | "backend_exit_code"
     | "case_process_started" | "case_model_provider" | "case_model" | "case_model_admission_status"
-    | "source_admission_status" | "endpoint_kind" | "isolation" | "isolation_requested" | "timings" | "markers" | "role"
+    | "source_admission_status" | "endpoint_kind" | "isolation" | "isolation_requested" | "isolation_fallback" | "timings" | "markers" | "role"
   > {
     return {
       schema: REPORT_SCHEMA,
@@ -535,6 +538,7 @@ export async function runOnce(opts: RunOptions): Promise<RunResult> {
       endpoint_kind: endpointKind,
       isolation: isolationUsed,
       isolation_requested: opts.isolation,
+      ...(opts.isolationFallback ? { isolation_fallback: { from: "bwrap" as const, to: "none" as const, ...opts.isolationFallback } } : {}),
       timings,
       markers,
       role: opts.isBaseline ? "baseline" : "run",

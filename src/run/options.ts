@@ -32,6 +32,11 @@ export interface RunOptions {
   isBaseline?: boolean;
   /** Re-use a probe result already obtained for this endpoint (loops probe once). */
   probeCache?: ProbeCache;
+  /**
+   * Only `demo` sets this: bubblewrap could not start, so the run uses `isolation: none` and
+   * says so in its report (`isolation_fallback`) and trace. Never set by `run` or `loop`.
+   */
+  isolationFallback?: { reason: string; fix: string };
   /** Slots for in-flight model requests shared across a loop's runs (per endpoint). */
   modelSlots?: { acquire(signal?: AbortSignal): Promise<() => void> };
 }

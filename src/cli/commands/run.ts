@@ -21,6 +21,8 @@ export interface RunCliOptions {
   simFlavour?: Flavour;
   simScenario?: string;
   json?: boolean;
+  /** Only `demo` sets this (see run/demo-isolation.ts). */
+  isolationFallback?: { reason: string; fix: string };
 }
 
 /** Runs one fixture with its baseline and reports; returns the process exit code. */
@@ -36,6 +38,7 @@ export async function runFromCli(o: RunCliOptions): Promise<number> {
       runsDir: o.runsDir ?? defaultRunsDir(process.env),
       agentTimeoutSec: o.agentTimeout,
       isolation: o.isolation,
+      isolationFallback: o.isolationFallback,
       budget: o.budget,
       env: process.env,
       sim: { flavour: o.simFlavour, scenario: o.simScenario },
