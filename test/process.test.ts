@@ -136,3 +136,55 @@ describe("runProcess", () => {
     expect(res.timedOut).toBe(false);
   });
 });
+
+describe("runProcess: an agent that has given its result", () => {
+  it("lingering after its result: a short grace, then its whole tree is ended (setsid grandchild included)", async () => {
+    const dir = tmp();
+    const finished = new AbortController();
+    const t0 = Date.now();
+    const p = runProcess(
+      spec(dir, `setsid sh -c 'echo $$ > ${dir}/gc.pid; exec sleep 60' & echo RESULT; trap '' TERM; sleep 60`, {
+        finished: finished.signal,
+        finishedGraceMs: 150,
+        finishedKillMs: 150,
+        onStdoutLine: (l) => {
+          if (l === "RESULT") finished.abort();
+        },
+      }),
+    );
+    const gc = await readPid(join(dir, "gc.pid"));
+    const out = await p;
+    expect(Date.now() - t0, "the run waited for the lingering agent").toBeLessThan(5_000);
+    expect(out).toMatchObject({ started: true, timedOut: false, aborted: false });
+    expect(out.afterResult).toMatchObject({ graceMs: 150, exitedByItself: false });
+    // TERM was ignored: KILL after the kill delay ended it.
+    expect(out.afterResult!.afterResultMs).toBeGreaterThanOrEqual(250);
+    expect(out.afterResult!.afterResultMs).toBeLessThan(3_000);
+    await sleep(100);
+    expect(alive(gc), "the setsid grandchild survived the end of the agent").toBe(false);
+  });
+
+  it("exiting by itself within the grace: nothing is killed, the exit code is the agent's own", async () => {
+    const dir = tmp();
+    const finished = new AbortController();
+    const out = await runProcess(
+      spec(dir, "echo RESULT; sleep 0.05; exit 7", {
+        finished: finished.signal,
+        finishedGraceMs: 2_000,
+        onStdoutLine: (l) => {
+          if (l === "RESULT") finished.abort();
+        },
+      }),
+    );
+    expect(out.exitCode).toBe(7);
+    expect(out.afterResult).toMatchObject({ exitedByItself: true });
+    expect(out.afterResult!.afterResultMs).toBeLessThan(2_000);
+  });
+
+  it("no result, no grace: a process that never reports is left to its timeout", async () => {
+    const dir = tmp();
+    const out = await runProcess(spec(dir, "sleep 0.3; echo done", { finished: new AbortController().signal, finishedGraceMs: 10 }));
+    expect(out.exitCode).toBe(0);
+    expect(out.afterResult).toBeUndefined();
+  });
+});

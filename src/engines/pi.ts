@@ -92,6 +92,8 @@ export const piEngine: Engine = {
     await writeFile(join(agentDir, "settings.json"), JSON.stringify(PI_SETTINGS, null, 2) + "\n");
     const trajectory = createTrajectoryWriter(trajectoryPath(ctx.runDir), { engine: "pi" });
     const events = createPiEventAccumulator();
+    // Aborted on `agent_end` (retries are off, so it is the end of the run): Pi gets a short grace, then its tree is ended.
+    const finished = new AbortController();
     try {
       const proc = await spawnAgent(ctx, {
         command: process.execPath,
@@ -105,11 +107,13 @@ export const piEngine: Engine = {
         },
         stdin: ctx.instruction,
         roBinds: [dirname(process.execPath), join(PROJECT_ROOT, "node_modules"), dirname(PI_EXTENSION_FILE), join(PROJECT_ROOT, "package.json")],
+        finished: finished.signal,
         onStdoutLine: (line) => {
           if (line.includes('"type":"message_update"')) return events.push(line); // counted, not parsed
           const ev = parsePiLine(line);
           if (ev === null) return events.push(line);
           events.pushEvent(ev);
+          if ((ev as { type?: unknown }).type === "agent_end") finished.abort();
           for (const t of piEventToTrajectory(ev)) trajectory.write(t);
         },
       });

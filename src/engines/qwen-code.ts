@@ -285,6 +285,8 @@ export function createQwenCodeEngine(opts: QwenCodeEngineOptions = {}): Engine {
       const toolNames = new Map<string, string>();
       // Our own stop, on top of the run's: Qwen Code's retry loop is cut short.
       const stop = new AbortController();
+      // Aborted on the closing `result` message: Qwen Code otherwise lingers seconds in its shutdown housekeeping.
+      const finished = new AbortController();
       let stoppedOn: QwenFailedAttempt | null = null;
       const unwatch = watchDebugLog(join(qwenHome, "debug"), (a) => {
         trajectory.write({ kind: "model_error", text: `Qwen Code attempt ${a.attempt} failed${a.status ? ` with HTTP ${a.status}` : ""}` });
@@ -307,9 +309,11 @@ export function createQwenCodeEngine(opts: QwenCodeEngineOptions = {}): Engine {
               QWEN_CODE_SYSTEM_DEFAULTS_PATH: join(agentHome, "qwen-system-defaults.json"),
             },
             roBinds: [dirname(process.execPath), QWEN_PACKAGE_DIR],
+            finished: finished.signal,
             onStdoutLine: (line) => {
               const msg = stream.push(line);
               if (!msg) return;
+              if (msg.type === "result") finished.abort();
               for (const ev of qwenMessageToTrajectory(msg)) {
                 if (ev.kind === "tool_call" && ev.call_id && ev.tool) toolNames.set(ev.call_id, ev.tool);
                 if (ev.kind === "tool_result" && ev.call_id) ev.tool = toolNames.get(ev.call_id);

@@ -20,6 +20,11 @@ export interface AgentCommand {
   /** Read-write paths besides the workspace and the agent's home. */
   rwBinds?: string[];
   onStdoutLine?: (line: string) => void;
+  /**
+   * Aborted by the engine when the agent has given its final result: the agent gets a short
+   * grace to exit, then its process tree is ended (recorded in the trace as `agent_after_result`).
+   */
+  finished?: AbortSignal;
 }
 
 const PROJECT_ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -81,6 +86,7 @@ export async function spawnAgent(ctx: EngineContext, cmd: AgentCommand): Promise
     stdin: cmd.stdin,
     onStdoutLine: cmd.onStdoutLine,
     signal: ctx.signal,
+    finished: cmd.finished,
     isolation,
     onSpawn: (pid) => {
       // Emitted when the process exists (not when the sandbox refused to start it), and
@@ -90,6 +96,17 @@ export async function spawnAgent(ctx: EngineContext, cmd: AgentCommand): Promise
     },
   });
   (stopWatching as (() => void) | null)?.();
+  if (outcome.afterResult) {
+    ctx.trace.emit("agent_after_result", {
+      engine: ctx.engine,
+      grace_ms: outcome.afterResult.graceMs,
+      exited_by_itself: outcome.afterResult.exitedByItself,
+      // From the final result to the process's end: what waiting on the agent cost.
+      after_result_ms: outcome.afterResult.afterResultMs,
+      exit_code: outcome.exitCode,
+      signal: outcome.signal,
+    });
+  }
   return outcome;
 }
 

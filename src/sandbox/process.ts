@@ -39,7 +39,28 @@ export interface ProcessSpec {
   isolation?: SandboxSpec;
   /** Called with the child's pid right after spawn (e.g. to start a /proc sampler). */
   onSpawn?: (pid: number) => void;
+  /**
+   * Aborted by the caller once the agent has given its final result (Qwen Code's `result`
+   * message, Pi's `agent_end`): the process gets `finishedGraceMs` to exit by itself, then
+   * its whole tree is ended (TERM, then KILL after `finishedKillMs`). Not a timeout, not an abort.
+   */
+  finished?: AbortSignal;
+  finishedGraceMs?: number;
+  finishedKillMs?: number;
 }
+
+/** What happened after the agent gave its result (ProcessSpec.finished). */
+export interface AfterResult {
+  graceMs: number;
+  /** True when the process exited within the grace; false when cto-harness ended its tree. */
+  exitedByItself: boolean;
+  /** The process's end, counted from the moment the result was seen. */
+  afterResultMs: number;
+}
+
+/** Defaults for ProcessSpec.finished: short, because the result is already in hand. */
+export const FINISHED_GRACE_MS = 200;
+export const FINISHED_KILL_MS = 200;
 
 export interface StreamSummary {
   bytes: number;
@@ -64,6 +85,8 @@ export interface ProcessOutcome {
   sandboxUnavailable?: { reason: string; advice: string };
   /** Processes of the run still alive after the child ended that had to be killed. */
   strayProcessesKilled?: number;
+  /** Set when `finished` was signalled before the process ended. */
+  afterResult?: AfterResult;
 }
 
 export const DEFAULT_CAP_BYTES = 8 * 1024 * 1024;
@@ -302,6 +325,10 @@ export async function runProcess(spec: ProcessSpec): Promise<ProcessOutcome> {
   let aborted = false;
   let strays = 0;
   const graceMs = spec.graceMs ?? 2000;
+  let resultSeenAt: number | null = null;
+  let exitedAt: number | null = null;
+  let endedByUs = false;
+  const onFinishedRef: { current: (() => void) | null } = { current: null };
   const result = await new Promise<{ code: number | null; signal: string | null; error?: string }>((resolve) => {
     let settled = false;
     let stopping = false;
@@ -313,7 +340,7 @@ export async function runProcess(spec: ProcessSpec): Promise<ProcessOutcome> {
       for (const t of timers) clearTimeout(t);
       resolve(v);
     };
-    const stop = () => {
+    const stop = (killAfterMs = graceMs) => {
       if (!child.pid || stopping) return;
       stopping = true;
       killGroup(child.pid, "SIGTERM");
@@ -324,9 +351,23 @@ export async function runProcess(spec: ProcessSpec): Promise<ProcessOutcome> {
           tree?.signalAll("SIGKILL");
           // Resolve without waiting for pipes a surviving grandchild may hold open.
           timers.push(setTimeout(() => settle({ code: child.exitCode, signal: child.signalCode ?? "SIGKILL" }), 200));
-        }, graceMs),
+        }, killAfterMs),
       );
     };
+    const onFinished = () => {
+      if (resultSeenAt !== null) return;
+      resultSeenAt = Date.now();
+      timers.push(
+        setTimeout(() => {
+          if (exitedAt !== null || stopping) return;
+          endedByUs = true;
+          stop(spec.finishedKillMs ?? FINISHED_KILL_MS);
+        }, spec.finishedGraceMs ?? FINISHED_GRACE_MS),
+      );
+    };
+    onFinishedRef.current = onFinished;
+    spec.finished?.addEventListener("abort", onFinished, { once: true });
+    if (spec.finished?.aborted) onFinished();
     const timer = setTimeout(() => {
       timedOut = true;
       stop();
@@ -358,6 +399,7 @@ export async function runProcess(spec: ProcessSpec): Promise<ProcessOutcome> {
     });
     // 'exit' (not 'close'): a grandchild holding our pipes must not keep us waiting.
     child.on("exit", (code, signal) => {
+      exitedAt = Date.now();
       clearTimeout(timer);
       spec.signal?.removeEventListener("abort", onAbort);
       if (child.pid) killGroup(child.pid, "SIGKILL"); // leftovers of the group
@@ -365,10 +407,10 @@ export async function runProcess(spec: ProcessSpec): Promise<ProcessOutcome> {
       // Drain what is still buffered in the pipes (an agent that printed megabytes just
       // before exiting must not lose its last line), but never wait on a pipe a survivor
       // holds open: settle once output has been idle for PIPE_IDLE_MS, or after PIPE_DRAIN_MAX_MS.
-      const exitedAt = Date.now();
+      const exitSeen = Date.now();
       const t = setInterval(() => {
         const now = Date.now();
-        if (now - lastOutputAt >= PIPE_IDLE_MS || now - exitedAt >= PIPE_DRAIN_MAX_MS) settle({ code, signal });
+        if (now - lastOutputAt >= PIPE_IDLE_MS || now - exitSeen >= PIPE_DRAIN_MAX_MS) settle({ code, signal });
       }, 25);
       timers.push(t);
       let closed = 0;
@@ -380,6 +422,7 @@ export async function runProcess(spec: ProcessSpec): Promise<ProcessOutcome> {
     });
   });
   tree?.stop();
+  spec.finished?.removeEventListener("abort", onFinishedRef.current ?? (() => {}));
   child.stdout?.destroy();
   child.stderr?.destroy();
   await out.close();
@@ -396,5 +439,14 @@ export async function runProcess(spec: ProcessSpec): Promise<ProcessOutcome> {
     stdout: out.summary,
     stderr: err.summary,
     ...(strays > 0 ? { strayProcessesKilled: strays } : {}),
+    ...(resultSeenAt !== null
+      ? {
+          afterResult: {
+            graceMs: spec.finishedGraceMs ?? FINISHED_GRACE_MS,
+            exitedByItself: !endedByUs,
+            afterResultMs: Math.max(0, (exitedAt ?? Date.now()) - resultSeenAt),
+          },
+        }
+      : {}),
   };
 }
