@@ -52,3 +52,27 @@ describe("case-result/1", () => {
     expect(r.protocolFailureMarker).toContain("protocol");
   });
 });
+
+describe("the result file as it arrived", () => {
+  it("names what is not a regular file, and never opens it", async () => {
+    const { readResultFile, describeEntryType } = await import("../src/engines/case.ts");
+    const { lstatSync, mkdtempSync, mkdirSync, symlinkSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    expect(await readResultFile("/dev/null")).toMatchObject({ kind: "refused", arrived: "a character device" });
+    const d = mkdtempSync(join(tmpdir(), "cto-resultfile-"));
+    mkdirSync(join(d, "dir"));
+    symlinkSync("/etc/passwd", join(d, "link"));
+    expect(await readResultFile(join(d, "dir"))).toMatchObject({ kind: "refused", why: "it is a directory, not a regular file", arrived: "a directory" });
+    expect(await readResultFile(join(d, "link"))).toMatchObject({ kind: "refused", arrived: "a symbolic link to /etc/passwd" });
+    expect(await readResultFile(join(d, "absent"))).toEqual({ kind: "absent" });
+    expect(describeEntryType(lstatSync("/dev/null"))).toBe("a character device");
+    const { rmSync } = await import("node:fs");
+    rmSync(d, { recursive: true, force: true });
+  });
+  it("the marker's first line says what arrived", () => {
+    const r = decideCaseResult({ ...none, resultFileRefused: "it is a directory, not a regular file" });
+    expect(r.protocolValid).toBe(false);
+    expect(r.protocolFailureMarker).toMatch(/gave no valid result; what arrived at the result file path: it is a directory, not a regular file/);
+  });
+});

@@ -587,6 +587,46 @@ cat ${target} || echo "not visible inside"
     }
   }, CASE_TIMEOUT);
 
+  it("13b: makes its result file a directory (holding a link to a host file) — the agent's protocol failure, never a harness error", async () => {
+    const agent = hostileAgent("result-dir.sh", "");
+    writeFileSync(
+      agent.bin,
+      `#!/bin/sh
+${ASK_MODEL_SH}
+cp ${agent.fix} src/slugify.js
+mkdir -p "$CTO_HARNESS_RESULT_FILE/sub"
+ln -s /etc/passwd "$CTO_HARNESS_RESULT_FILE/sub/link"
+echo '{"protocol":"case-result/1","status":"completed","summary":"inside"}' > "$CTO_HARNESS_RESULT_FILE/sub/result.json"
+`,
+    );
+    const { report, runDir } = await runHostile({ agent, endpoint: ep });
+    expect(report.status).toBe("fail");
+    expect(report.failure_reason).toBe("case agent result protocol failed");
+    const marker = read(runDir, "backend/case-result-protocol-failed.txt");
+    expect(marker).toMatch(/what arrived at the result file path: it is a directory, not a regular file/);
+    expect(existsSync(join(runDir, "backend", "harness-error.txt"))).toBe(false);
+    expect(read(runDir, "backend/result-refused.txt")).toMatch(/was a directory; it was not read and it has been removed/);
+    expect(existsSync(join(runDir, "agent-io", "result.json"))).toBe(false);
+    await expectCleanBundle(runDir, { fragments: ep.fragments, secrets: ep.secrets, processNeedles: [agent.dir] });
+  }, CASE_TIMEOUT);
+
+  it("13c: makes its result file a Unix socket — a protocol failure saying so", async () => {
+    const agent = hostileAgent("result-socket.sh", "");
+    writeFileSync(
+      agent.bin,
+      `#!/bin/sh
+${ASK_MODEL_SH}
+python3 -c "import socket, os; socket.socket(socket.AF_UNIX).bind(os.environ['CTO_HARNESS_RESULT_FILE'])"
+echo bound
+`,
+    );
+    const { report, runDir } = await runHostile({ agent, endpoint: ep });
+    expect(read(runDir, "backend/stdout.log")).toContain("bound");
+    expect(report.failure_reason).toBe("case agent result protocol failed");
+    expect(read(runDir, "backend/case-result-protocol-failed.txt")).toMatch(/it is a Unix socket, not a regular file/);
+    await expectCleanBundle(runDir, { fragments: ep.fragments, secrets: ep.secrets, processNeedles: [agent.dir] });
+  }, CASE_TIMEOUT);
+
   it("14: the user exported OPENAI_MODEL (or another harmless OPENAI_* value) for other tools — the run still works", async () => {
     const agent = hostileAgent("plain.mjs", "");
     writeFileSync(agent.bin, `#!/usr/bin/env node\n${modelRequest()}\n${finishWell(agent)}`);

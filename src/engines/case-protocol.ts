@@ -111,7 +111,9 @@ export function decideCaseResult(a: ArrivedEvidence): AgentResult {
   problems.push("stdout: no Pi JSON event stream (no agent_end event)");
   const marker = renderMarker({
     title: "case agent result protocol failed",
-    found: `the agent exited with code ${a.exitCode ?? "none (killed)"} and gave no valid result`,
+    found:
+      `the agent exited with code ${a.exitCode ?? "none (killed)"} and gave no valid result` +
+      (a.resultFileRefused ? `; what arrived at the result file path: ${a.resultFileRefused}` : ""),
     expected: EXPECTED,
     todo:
       "make the agent write the result file (path in CTO_HARNESS_RESULT_FILE) or print the CASE_RESULT line last; " +

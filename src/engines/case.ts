@@ -2,7 +2,7 @@
 // workspace with the DESIGN §7 environment, its result taken by the case-result/1 protocol.
 import { accessSync, realpathSync, statSync } from "node:fs";
 import { constants } from "node:fs";
-import { copyFile, mkdir, open, readlink, rm, writeFile } from "node:fs/promises";
+import { copyFile, lstat, mkdir, open, readlink, rm, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { decideCaseResult, type PiStreamSummary } from "./case-protocol.ts";
 import { createPiEventAccumulator, parsePiLine } from "./pi-events.ts";
@@ -20,32 +20,83 @@ const CASE_RESULT_PREFIX = "CASE_RESULT ";
 /** Largest result file read; a result is a few hundred bytes. */
 const MAX_RESULT_BYTES = 1 << 20;
 
+/** What a directory entry is, in words for a marker. Pure. */
+export function describeEntryType(st: { isFile(): boolean; isDirectory(): boolean; isSymbolicLink(): boolean; isFIFO(): boolean; isSocket(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean }): string {
+  if (st.isFile()) return "a regular file";
+  if (st.isDirectory()) return "a directory";
+  if (st.isSymbolicLink()) return "a symbolic link";
+  if (st.isFIFO()) return "a FIFO (named pipe)";
+  if (st.isSocket()) return "a Unix socket";
+  if (st.isCharacterDevice()) return "a character device";
+  if (st.isBlockDevice()) return "a block device";
+  return "an entry of unknown type";
+}
+
 /**
  * Reads the agent's result file without trusting it: never follows a symlink (it could
- * point at a host file), never blocks on a FIFO, reads at most MAX_RESULT_BYTES.
+ * point at a host file), never blocks on a FIFO, reads at most MAX_RESULT_BYTES. Whatever
+ * arrived instead of a regular file (a directory, a FIFO, a socket, a device, a link) is
+ * `refused` with what it was: the agent's mistake, never a harness error.
  */
 export async function readResultFile(
   path: string,
-): Promise<{ kind: "absent" } | { kind: "ok"; text: string } | { kind: "refused"; why: string }> {
+): Promise<{ kind: "absent" } | { kind: "ok"; text: string } | { kind: "refused"; why: string; arrived: string }> {
+  let seen;
+  try {
+    seen = await lstat(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return { kind: "absent" };
+    return { kind: "refused", why: `cannot examine it (${code ?? "error"})`, arrived: "an entry that cannot be examined" };
+  }
+  if (seen.isSymbolicLink()) {
+    const target = await readlink(path).catch(() => "(unreadable target)");
+    return { kind: "refused", why: `it is a symbolic link to ${target} (never followed)`, arrived: `a symbolic link to ${target}` };
+  }
+  if (!seen.isFile()) {
+    const what = describeEntryType(seen);
+    return { kind: "refused", why: `it is ${what}, not a regular file`, arrived: what };
+  }
   let handle;
   try {
     handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
+    // Swapped between lstat and open (the agent is gone, but be exact): say what it is now.
     if (code === "ENOENT") return { kind: "absent" };
-    if (code === "ELOOP") return { kind: "refused", why: "it is a symbolic link (never followed)" };
-    return { kind: "refused", why: `cannot open it (${code ?? "error"})` };
+    if (code === "ELOOP") return { kind: "refused", why: "it is a symbolic link (never followed)", arrived: "a symbolic link" };
+    return { kind: "refused", why: `cannot open it (${code ?? "error"})`, arrived: "a regular file that cannot be opened" };
   }
   try {
     const st = await handle.stat();
-    if (!st.isFile()) return { kind: "refused", why: "it is not a regular file" };
-    if (st.size > MAX_RESULT_BYTES) return { kind: "refused", why: `it is ${st.size} bytes (at most ${MAX_RESULT_BYTES})` };
+    if (!st.isFile()) {
+      const what = describeEntryType(st);
+      return { kind: "refused", why: `it is ${what}, not a regular file`, arrived: what };
+    }
+    if (st.size > MAX_RESULT_BYTES) return { kind: "refused", why: `it is ${st.size} bytes (at most ${MAX_RESULT_BYTES})`, arrived: `a regular file of ${st.size} bytes` };
     const buf = Buffer.alloc(st.size);
     const { bytesRead } = await handle.read(buf, 0, st.size, 0);
     return { kind: "ok", text: buf.subarray(0, bytesRead).toString("utf8") };
   } finally {
     await handle.close();
   }
+}
+
+/**
+ * Keeps only a description of a refused result file. The refused entry is removed (a link to
+ * a host file, a FIFO, a device must not stay in the bundle; a directory may hold any of
+ * those); the note goes to backend/ (harness-owned), never into agent-io/, where the agent
+ * could have planted a symlink for us to write through. Never throws: what the agent left
+ * is not a harness error.
+ */
+export async function disposeRefusedResult(resultFile: string, backendDir: string, arrived: string): Promise<void> {
+  let removed = "it has been removed";
+  try {
+    await rm(resultFile, { recursive: true, force: true });
+  } catch (e) {
+    removed = `it could not be removed (${(e as NodeJS.ErrnoException).code ?? "error"})`;
+  }
+  await writeFile(join(backendDir, "result-refused.txt"), `the agent's result file ($CTO_HARNESS_RESULT_FILE) was ${arrived}; it was not read and ${removed}\n`);
 }
 
 /** Why CTO_HARNESS_CASE_BIN cannot be started, or null (checked as a gate before any work). */
@@ -111,12 +162,8 @@ export const caseEngine: Engine = {
       },
     }).finally(() => trajectory.close());
     const read = await readResultFile(resultFile);
-    if (read.kind === "refused") {
-      // Never leave a link to a host file (or a FIFO) in the bundle: keep only what it was.
-      const what = await readlink(resultFile).then((t) => `a symbolic link to ${t}`, () => "not a regular file");
-      await rm(resultFile, { force: true });
-      await writeFile(`${resultFile}.refused.txt`, `the agent's result file was ${what}; it was not read and has been removed\n`);
-    }
+    // Never leave a link to a host file (or a FIFO, a device, a directory of them) in the bundle: keep only what it was.
+    if (read.kind === "refused") await disposeRefusedResult(resultFile, ctx.backendDir, read.arrived);
     const resultText = read.kind === "ok" ? read.text : null;
     if (read.kind === "ok") await writeFile(join(ctx.backendDir, "result.json"), read.text);
     const pi = piEvents.summary();

@@ -13,8 +13,8 @@
 //   failed attempts, recording the model error.
 // - An API failure ends with exit 1 and `result.is_error` in 0.24.4, but the answer text is
 //   still `[API Error: ...]` (0.15 exited 0 with subtype success): both are checked.
-import { existsSync } from "node:fs";
-import { mkdir, open, readdir, stat, writeFile } from "node:fs/promises";
+import { constants, existsSync } from "node:fs";
+import { lstat, mkdir, open, readdir, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { renderMarker } from "../evidence/markers.ts";
@@ -228,10 +228,13 @@ function watchDebugLog(debugDir: string, onFailed: (a: QwenFailedAttempt) => voi
       for (const name of await readdir(debugDir)) {
         if (!name.endsWith(".txt")) continue;
         const file = join(debugDir, name);
-        const size = (await stat(file)).size;
+        // The agent can write here: only a regular file is read, never through a link, never blocking on a FIFO.
+        const st = await lstat(file);
+        if (!st.isFile()) continue;
+        const size = st.size;
         const from = offsets.get(file) ?? 0;
         if (size <= from) continue;
-        const fh = await open(file, "r");
+        const fh = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
         try {
           // Only whole lines: a partial last line is read again on the next tick.
           const buf = Buffer.alloc(Math.min(size - from, 1 << 20));
