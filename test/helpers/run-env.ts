@@ -1,11 +1,25 @@
 // Shared helpers for end-to-end run tests: temp dirs, agent scripts, canary scans.
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 
+const made: string[] = [];
+
+/** A fresh temp dir, removed after the test file (cleanup-setup.ts). */
 export function tempDir(prefix: string): string {
-  return mkdtempSync(join(tmpdir(), `cto-${prefix}-`));
+  const dir = mkdtempSync(join(tmpdir(), `cto-${prefix}-`));
+  made.push(dir);
+  return dir;
+}
+
+/** Removes every dir tempDir() made so far (an agent may have chmod-ed things: made writable first). */
+export function removeTempDirs(): void {
+  const dirs = made.splice(0);
+  if (dirs.length === 0) return;
+  spawnSync("chmod", ["-R", "u+rwX", ...dirs], { stdio: "ignore" });
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
 }
 
 /** Writes an executable agent script (sh or node by shebang) and returns its path. */
