@@ -10,6 +10,7 @@ import {
   applyReferenceSolution,
   capturePatch,
   prepareWorkspace,
+  resetWorkspaceTemplates,
   restorePristineTests,
   runTests,
 } from "../src/workspace/workspace.ts";
@@ -66,6 +67,35 @@ describe("prepareWorkspace", () => {
     // Same fixture ⇒ same baseline commit (fixed identity and dates).
     const again = await prepareWorkspace(fixture, path.join(await tmp("prep2"), "workspace"));
     expect(again.baselineCommit).toBe(baselineCommit);
+  });
+
+  it("the next workspace of a fixture gets the same .git without running git: same commit, clean, and changes still show", async () => {
+    resetWorkspaceTemplates();
+    const fixture = await makeFixture();
+    const first = await prepareWorkspace(fixture, path.join(await tmp("tpl1"), "workspace"));
+    const ws = path.join(await tmp("tpl2"), "workspace");
+    const savedPath = process.env.PATH;
+    process.env.PATH = "/nonexistent"; // no git to be found: the second one must not need it
+    let second: { baselineCommit: string };
+    try {
+      second = await prepareWorkspace(fixture, ws);
+    } finally {
+      process.env.PATH = savedPath;
+    }
+    expect(second.baselineCommit).toBe(first.baselineCommit);
+    expect(gitIn(ws, ["rev-parse", "HEAD"]).trim()).toBe(first.baselineCommit);
+    expect(gitIn(ws, ["status", "--porcelain"]).trim()).toBe("");
+    expect(gitIn(ws, ["fsck", "--no-progress"]).trim()).toBe("");
+    await writeFile(path.join(ws, "answer.txt"), "yes\n");
+    expect(gitIn(ws, ["status", "--porcelain"]).trim()).toBe("M answer.txt");
+    // A changed fixture is a different digest: git runs again (and must be found).
+    const other = { ...fixture, digest: fixture.digest.replace(/^./, (c) => (c === "0" ? "1" : "0")) };
+    process.env.PATH = "/nonexistent";
+    try {
+      await expect(prepareWorkspace(other, path.join(await tmp("tpl3"), "workspace"))).rejects.toThrow();
+    } finally {
+      process.env.PATH = savedPath;
+    }
   });
 
   it("refuses a non-empty directory", async () => {

@@ -162,6 +162,8 @@ export async function runOnce(opts: RunOptions): Promise<RunResult> {
   let agentStarted = false;
   const secrets = new Set(secretValuesInEnv(env));
   const procFindings: ProcFinding[] = [];
+  /** The capture saw an entry without its owner's read/write (and, for a directory, search) bits. */
+  let ownerBitsTaken = false;
 
   const block = async (gate: Gate, marker: string | null) => {
     blockedBy ??= gate;
@@ -463,6 +465,10 @@ export async function runOnce(opts: RunOptions): Promise<RunResult> {
       // ── capture the change, judge it in a fresh tree ─────────────────────────────────────
       const captured = await timed("capture", () => captureChange(workspace, pristine, fixture!.testsTarget));
       if (captured.error) trace.emit("patch_capture_failed", { error: captured.error });
+      // A capture that failed may have stopped at an unreadable entry: treat it as one.
+      ownerBitsTaken =
+        captured.error !== null ||
+        captured.changes.some((c) => c.after !== undefined && (c.after.mode & (c.after.type === "dir" ? 0o700 : 0o600)) !== (c.after.type === "dir" ? 0o700 : 0o600));
       await mkdir(join(runDir, "tests"), { recursive: true });
       const expected = await expectedSet;
       judgement = await timed("tests", () =>
@@ -599,10 +605,20 @@ export async function runOnce(opts: RunOptions): Promise<RunResult> {
     }
 
     // ── secret scan: every artifact, redacted in place, before the report is composed ──────
-    // The harness owns every file here; an agent's chmod must not hide one from the scan.
-    spawnSync("chmod", ["-R", "u+rwX", runDir], { stdio: "ignore" });
+    // The harness owns every file here; an agent's chmod must not hide one from the scan. The
+    // scan names what it could not read; only then is everything made readable (a process
+    // that costs ~10-30 ms on a loaded machine) and the scan repeated.
+    // Needed when an agent process had the run's directories (agent-home/agent-io exist only
+    // then), when the capture saw an entry whose owner bits were taken away, or when the scan
+    // could not read something.
     const scanStart = Date.now();
-    const scan = await scanRunDir(runDir, [...secrets], { redact: true });
+    const agentHadDirs = existsSync(join(runDir, "agent-home")) || existsSync(join(runDir, "agent-io"));
+    if (agentHadDirs || ownerBitsTaken) spawnSync("chmod", ["-R", "u+rwX", runDir], { stdio: "ignore" });
+    let scan = await scanRunDir(runDir, [...secrets], { redact: true });
+    if (scan.errors.length > 0 && !(agentHadDirs || ownerBitsTaken)) {
+      spawnSync("chmod", ["-R", "u+rwX", runDir], { stdio: "ignore" });
+      scan = await scanRunDir(runDir, [...secrets], { redact: true });
+    }
     timings.scan_ms = Date.now() - scanStart;
     for (const f of procFindings) scan.findings.push({ file: `process ${f.pid} ${f.where}`, form: f.form });
     const findingFiles = [...new Set(scan.findings.map((f) => f.file))].sort();

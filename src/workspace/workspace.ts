@@ -1,7 +1,7 @@
 // The agent's workspace: a fresh git-tracked copy of a fixture, the agent's change captured
 // as a binary-safe patch, the judging tests restored pristine and run by exit code.
 import { createHash } from "node:crypto";
-import { appendFile, cp, lstat, mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { appendFile, cp, lstat, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type { Fixture } from "../fixtures/types.ts";
@@ -55,8 +55,30 @@ export async function copyFixtureTree(fixture: Fixture, dir: string): Promise<vo
   await copyPristineTests(fixture, dir);
 }
 
-export async function prepareWorkspace(fixture: Fixture, workspaceDir: string): Promise<{ baselineCommit: string }> {
-  await copyFixtureTree(fixture, workspaceDir);
+/**
+ * The workspace's `.git` as git made it the first time for a fixture digest: every directory
+ * and file (content, mode). Identity and dates are fixed (git.ts), so the baseline commit is a
+ * function of the fixture alone, and the next workspace of the same fixture gets the same
+ * `.git` written from memory instead of three git processes (`init`, `add`, `commit`: ~100 ms
+ * on a loaded 2-core machine). The copied index holds the first tree's stat data; git
+ * re-hashes on the next `status`, so it reports the copy clean all the same.
+ */
+interface GitTemplate {
+  commit: string;
+  dirs: string[];
+  files: { rel: string; data: Buffer; mode: number }[];
+}
+
+/** A fixture whose .git is bigger than this is always made by git (not kept in memory). */
+const GIT_TEMPLATE_MAX_BYTES = 32 * 1024 * 1024;
+const gitTemplates = new Map<string, Promise<GitTemplate | null>>();
+
+/** Forgets the kept `.git` templates (tests). */
+export function resetWorkspaceTemplates(): void {
+  gitTemplates.clear();
+}
+
+async function gitInitWorkspace(fixture: Fixture, workspaceDir: string): Promise<string> {
   await git(workspaceDir, ["init", "-q"]);
   await writeFile(path.join(workspaceDir, ".git", "info", "exclude"), GENERATED_EXCLUDES.join("\n") + "\n");
   await git(workspaceDir, ["add", "-A"]);
@@ -64,8 +86,60 @@ export async function prepareWorkspace(fixture: Fixture, workspaceDir: string): 
     "commit", "-q", "--no-verify", "--allow-empty",
     "-m", `baseline: fixture ${fixture.id} (${fixture.digest.slice(0, 12)})`,
   ]);
-  const head = await git(workspaceDir, ["rev-parse", "HEAD"]);
-  return { baselineCommit: head.stdout.toString("utf8").trim() };
+  // init.defaultBranch=main (git.ts): HEAD is refs/heads/main, a loose ref right after the commit.
+  const commit = (await readFile(path.join(workspaceDir, ".git", "refs", "heads", "main"), "utf8")).trim();
+  if (!/^[0-9a-f]{40,64}$/.test(commit)) throw new Error(`unexpected baseline commit id in ${workspaceDir}/.git: ${JSON.stringify(commit)}`);
+  return commit;
+}
+
+async function readGitTemplate(gitDir: string, commit: string): Promise<GitTemplate | null> {
+  const t: GitTemplate = { commit, dirs: [], files: [] };
+  let bytes = 0;
+  async function walk(rel: string): Promise<boolean> {
+    for (const e of await readdir(path.join(gitDir, rel), { withFileTypes: true })) {
+      const r = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) {
+        t.dirs.push(r);
+        if (!(await walk(r))) return false;
+      } else if (e.isFile()) {
+        const full = path.join(gitDir, r);
+        const [data, st] = await Promise.all([readFile(full), lstat(full)]);
+        bytes += data.length;
+        if (bytes > GIT_TEMPLATE_MAX_BYTES) return false;
+        t.files.push({ rel: r, data, mode: st.mode & 0o777 });
+      } else return false; // git made something else (a link): do not imitate it
+    }
+    return true;
+  }
+  return (await walk("")) ? t : null;
+}
+
+async function writeGitTemplate(t: GitTemplate, gitDir: string): Promise<void> {
+  await mkdir(gitDir);
+  for (const d of t.dirs) await mkdir(path.join(gitDir, d));
+  await Promise.all(t.files.map((f) => writeFile(path.join(gitDir, f.rel), f.data, { mode: f.mode, flag: "wx" })));
+}
+
+export async function prepareWorkspace(fixture: Fixture, workspaceDir: string): Promise<{ baselineCommit: string }> {
+  await copyFixtureTree(fixture, workspaceDir);
+  const key = `${fixture.digest}\0${fixture.testsTarget}`;
+  const kept = gitTemplates.get(key);
+  const template = kept ? await kept.catch(() => null) : null;
+  if (template) {
+    await writeGitTemplate(template, path.join(workspaceDir, ".git"));
+    return { baselineCommit: template.commit };
+  }
+  const made = (async () => {
+    const commit = await gitInitWorkspace(fixture, workspaceDir);
+    return { commit, template: fixture.digest ? await readGitTemplate(path.join(workspaceDir, ".git"), commit) : null };
+  })();
+  if (!kept) gitTemplates.set(key, made.then((m) => m.template, () => null));
+  try {
+    return { baselineCommit: (await made).commit };
+  } catch (e) {
+    gitTemplates.delete(key);
+    throw e;
+  }
 }
 
 export interface ChangeSet {
