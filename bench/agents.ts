@@ -3,7 +3,7 @@
 // Pi's JSON event stream on one long reasoning burst; trajectory writer memory for 10,000
 // events. Numbers from a shared 2-core machine are noisy: medians of a few runs.
 import { spawn } from "node:child_process";
-import { mkdir, mkdtemp, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import v8 from "node:v8";
@@ -27,6 +27,9 @@ interface OneRun {
   startup_ms: number | null;
   total_ms: number;
   shutdown_ms: number | null;
+  /** The agent's final result (Qwen Code `result`, Pi `agent_end`) → its process ended (trace `agent_after_result`). */
+  after_result_ms: number | null;
+  exited_by_itself: boolean | null;
   requests: number;
   tests_passed: boolean;
   status: string | null;
@@ -65,11 +68,18 @@ async function runOnce(engine: Engine, fixtureId: string, scenario: string): Pro
     const recs = proxy.records();
     const first = recs[0] ? Date.parse(recs[0].ts) : null;
     const lastDone = recs.length ? Math.max(...recs.map((r) => Date.parse(r.ts) + r.latency_ms)) : null;
+    const after = (await readFile(path.join(runDir, "trace.jsonl"), "utf8"))
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { type: string; after_result_ms?: number; exited_by_itself?: boolean })
+      .find((e) => e.type === "agent_after_result");
     const tests = await runTests(fixture, workspace, { stdoutFile: path.join(runDir, "t.out"), stderrFile: path.join(runDir, "t.err") });
     return {
       startup_ms: first !== null ? first - t0 : null,
       total_ms: end - t0,
       shutdown_ms: lastDone !== null ? Math.round(end - lastDone) : null,
+      after_result_ms: after?.after_result_ms ?? null,
+      exited_by_itself: after?.exited_by_itself ?? null,
       requests: recs.length,
       tests_passed: tests.passed,
       status: outcome.result.status,
@@ -95,6 +105,8 @@ async function engineBench(engine: Engine): Promise<object> {
     startup_ms_median: median(runs.map((r) => r.startup_ms)),
     total_ms_median: median(runs.map((r) => r.total_ms)),
     shutdown_ms_median: median(runs.map((r) => r.shutdown_ms)),
+    after_result_ms_median: median(runs.map((r) => r.after_result_ms)),
+    exited_by_itself: runs.map((r) => r.exited_by_itself),
     total_ms_min: Math.min(...runs.map((r) => r.total_ms)),
     total_ms_max: Math.max(...runs.map((r) => r.total_ms)),
     requests: runs[0]!.requests,
@@ -218,7 +230,10 @@ export async function bench(): Promise<object> {
       "qwen-code": await harnessOverhead("qwen-code"),
     },
     load_average_1m_at_start: os.loadavg()[0],
-    note: "startup_ms = engine.run() called → first model request at the proxy; shutdown_ms = last model response ended → agent process exited",
+    note:
+      "startup_ms = engine.run() called → first model request at the proxy; shutdown_ms = last model response ended → agent process exited; " +
+      "after_result_ms = the agent's final result seen (Qwen Code result, Pi agent_end) → its process ended (target for Qwen Code: ≤ 500 ms)",
+    qwen_after_result_target_ms: 500,
     builtin: await engineBench(builtinEngine),
     pi: await engineBench(piEngine),
     "qwen-code": await engineBench(qwenCodeEngine),

@@ -96,7 +96,11 @@ export async function disposeRefusedResult(resultFile: string, backendDir: strin
   } catch (e) {
     removed = `it could not be removed (${(e as NodeJS.ErrnoException).code ?? "error"})`;
   }
-  await writeFile(join(backendDir, "result-refused.txt"), `the agent's result file ($CTO_HARNESS_RESULT_FILE) was ${arrived}; it was not read and ${removed}\n`);
+  const note = `the agent's result file ($CTO_HARNESS_RESULT_FILE) was ${arrived}; it was not read and ${removed}\n`;
+  await writeFile(join(backendDir, "result-refused.txt"), note);
+  // The earlier place of this note, kept for readers of older bundles: created exclusively
+  // (O_CREAT|O_EXCL never follows a link the agent planted there); skipped if anything is in the way.
+  await writeFile(`${resultFile}.refused.txt`, note, { flag: "wx" }).catch(() => {});
 }
 
 /** Why CTO_HARNESS_CASE_BIN cannot be started, or null (checked as a gate before any work). */
