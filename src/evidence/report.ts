@@ -138,6 +138,12 @@ export const Report = z.object({
     })
     .optional(),
   failure_detail: z.string().nullable().optional(),
+  /**
+   * Directories the agent must not read that a bind of its sandbox contained, each masked by
+   * an empty read-only tmpfs (docs/isolation.md): present when the agent ran in the sandbox,
+   * `[]` when nothing hidden was in reach.
+   */
+  sandbox_masked: z.array(z.string()).optional(),
   role: z.enum(["run", "baseline"]).optional(),
   /** How the change was judged (docs/judging.md): fresh tree, expected tests, tampering findings. */
   judge: z

@@ -6,7 +6,7 @@
 // `error`/`interrupted` with a complete report — starts nothing new, and still writes the summary.
 import { appendFile, mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
-import { basename, join } from "node:path";
+import { basename, join, resolve } from "node:path";
 import type { Report } from "../evidence/report.ts";
 import type { RunOptions } from "../run/options.ts";
 import type { EngineName } from "../engines/types.ts";
@@ -311,6 +311,8 @@ export async function runLoop(opts: LoopOptions, deps: LoopDeps): Promise<{ summ
         model: opts.config.model,
         // No runId: runOnce names the directory `<ts>-<fixture>-<pid>[-<n>]` (DESIGN §5), created exclusively.
         runsDir: loopDir,
+        // The loop directory is hidden as each run's runs directory; other loops' runs are in opts.runsDir.
+        hiddenPaths: [{ path: resolve(opts.runsDir), what: "the runs directory (other loops' runs)" }],
         isolation: opts.config.isolation,
         budget: opts.config.budget,
         env: opts.env,

@@ -158,6 +158,8 @@ export async function runOnce(opts: RunOptions): Promise<RunResult> {
   let sim: SimServer | null = null;
   let provider: ResolvedProvider | null = null;
   let isolationUsed: "bwrap" | "none" = "none";
+  /** Hidden directories masked in the agent's sandbox (set when the agent ran in it). */
+  let sandboxMasked: string[] | undefined;
   /** Set the moment an agent process exists (also when the harness fails right after). */
   let agentStarted = false;
   const secrets = new Set(secretValuesInEnv(env));
@@ -403,6 +405,7 @@ export async function runOnce(opts: RunOptions): Promise<RunResult> {
           signal: abort.signal,
           env,
           protectedPaths,
+          hiddenPaths: [{ path: runsDir, what: "the runs directory (other runs and attempts)" }, ...(opts.hiddenPaths ?? [])],
           watchProcess: (pid) => {
             agentStarted = true;
             if (secrets.size === 0) return () => {};
@@ -417,10 +420,14 @@ export async function runOnce(opts: RunOptions): Promise<RunResult> {
         isolationUsed = "none";
         await block(
           { reason: "sandbox unavailable", marker: MARKERS.sandboxUnavailable, detail: outcome.sandboxUnavailable.reason },
-          renderSandboxMarker(outcome.sandboxUnavailable.reason, outcome.sandboxUnavailable.advice),
+          renderSandboxMarker(outcome.sandboxUnavailable.reason, outcome.sandboxUnavailable.advice, outcome.sandboxUnavailable.refused === true),
         );
         outcome = null;
         throw new GateAfterStart();
+      }
+      if (outcome.sandboxMasked) {
+        sandboxMasked = outcome.sandboxMasked.map((m) => m.path);
+        trace.emit("sandbox_masked", { masked: outcome.sandboxMasked });
       }
       trace.emit("case_process_exited", {
         started: outcome.started,
@@ -674,6 +681,7 @@ export async function runOnce(opts: RunOptions): Promise<RunResult> {
         : undefined,
       failure_detail: blockedBy ? (blockedBy as Gate).detail : (harnessError ?? outcome?.startError ?? (decision.failureReason === judgement?.verdict.reason ? judgement?.verdict.detail : null) ?? null),
       judge: judgement ? judgeSummary(judgement) : undefined,
+      ...(sandboxMasked ? { sandbox_masked: sandboxMasked } : {}),
     };
     // Strings the agent controls (its summary, its file names, its errors) must not carry a
     // secret back into the report after the files were redacted.

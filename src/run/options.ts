@@ -32,6 +32,12 @@ export interface RunOptions {
   isBaseline?: boolean;
   /** Re-use a probe result already obtained for this endpoint (loops probe once). */
   probeCache?: ProbeCache;
+  /**
+   * More directories the sandboxed agent must not read, besides `runsDir` and what every
+   * agent gets hidden (docs/isolation.md): a loop passes the runs directory its loop
+   * directory lives in, so no attempt reads another loop's runs.
+   */
+  hiddenPaths?: { path: string; what: string }[];
   /** Slots for in-flight model requests shared across a loop's runs (per endpoint). */
   modelSlots?: { acquire(signal?: AbortSignal): Promise<() => void> };
 }
