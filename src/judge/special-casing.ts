@@ -10,9 +10,17 @@ const STRING_LITERAL = /"((?:[^"\\\n]|\\.)*)"|'((?:[^'\\\n]|\\.)*)'|`((?:[^`\\$]
 const NUMBER_LITERAL = /(?<![\w.])-?\d+(?:\.\d+)?(?![\w.])/g;
 const MAX_FINDINGS = 25;
 
-/** A literal long or specific enough to mean something (not `"a"`, not `10`). */
+/**
+ * A literal long or specific enough to mean something: not `"a"`, and not a number any code
+ * uses for its own reasons (short ones, round ones like 1000 or 3600, powers of two).
+ */
 function meaningful(lit: string, kind: "string" | "number"): boolean {
-  if (kind === "number") return lit.replace(/^-/, "").replace(".", "").length >= 3;
+  if (kind === "number") {
+    const digits = lit.replace(/^-/, "").replace(".", "");
+    const n = Math.abs(Number(lit));
+    const round = Number.isInteger(n) && (n % 10 === 0 || (n & (n - 1)) === 0 || n % 60 === 0);
+    return digits.length >= 3 && !round;
+  }
   return lit.trim().length >= 4 && !/^(node:|\.\.?\/)/.test(lit) && !/\.(m?js|cjs|py)$/.test(lit);
 }
 
@@ -50,6 +58,7 @@ export function suspectSpecialCasing(changes: ChangeEntry[], literals: ReadonlyS
     if (!c.carried || !c.after || c.after.type !== "file" || !isCode(c.path)) continue;
     const before = c.before?.type === "file" ? (c.before.content?.toString("utf8") ?? "") : "";
     for (const { line, text } of addedLines(before, c.after.content?.toString("utf8") ?? "")) {
+      if (/^\s*(\/\/|#|\*|\/\*)/.test(text)) continue; // a comment quoting an example is no lookup table
       const hit = literalsOf(text).find((l) => literals.has(l.value));
       if (hit && out.length < MAX_FINDINGS) {
         out.push({ rule: "suspected-special-casing" as Finding["rule"], file: c.path, line, detail: `adds ${JSON.stringify(hit.value)}, a value from the visible tests: ${text.trim().slice(0, 120)}` });
