@@ -2,6 +2,7 @@
 // line — the Node reporter (collectors/node-reporter.mjs) and the unittest hook
 // (collectors/python/sitecustomize.py) — and this turns them into one outcome per test.
 // A test is identified by its file (relative to the judged tree) and its name path.
+import { createHmac, timingSafeEqual } from "node:crypto";
 
 export type TestOutcome = "pass" | "fail" | "skip";
 
@@ -18,8 +19,21 @@ export interface CollectedResults {
   tests: TestRecord[];
   /** Changes to the test framework the collectors saw while the tests ran. */
   tampering: RuntimeTamper[];
-  /** Lines that were not collector records (a forged or broken line). */
+  /** Lines the collectors did not write: not a record, or a record whose authentication fails. */
   unreadable: number;
+  /** Records written without a key (a later process of the same test command): not counted. */
+  unauthenticated: number;
+}
+
+/** What each collector authenticates: the record's fields in a fixed order, NUL-separated. */
+export function recordBody(rec: Record<string, unknown>): string {
+  return ["kind", "file", "name", "outcome", "what"].map((k) => (rec[k] === undefined || rec[k] === null ? "None" : String(rec[k]))).join("\0");
+}
+
+function authentic(rec: Record<string, unknown>, key: Buffer): boolean {
+  if (typeof rec.auth !== "string" || !/^[0-9a-f]{64}$/.test(rec.auth)) return false;
+  const want = createHmac("sha256", key).update(recordBody(rec)).digest();
+  return timingSafeEqual(want, Buffer.from(rec.auth, "hex"));
 }
 
 const MAX_ID = 500;
@@ -31,11 +45,16 @@ function relativeTo(root: string, file: unknown): string {
   return f.startsWith(r) ? f.slice(r.length) : f;
 }
 
-/** Pure: collector lines → one outcome per test (a test with any failure has failed). */
-export function parseCollected(text: string, treeRoot: string): CollectedResults {
+/**
+ * Pure: collector lines → one outcome per test (a test with any failure has failed). With
+ * `key`, only records authenticated with it count: the code under test shares the sandbox
+ * with the results file, and a line it wrote is not a result.
+ */
+export function parseCollected(text: string, treeRoot: string, key?: Buffer): CollectedResults {
   const outcomes = new Map<string, TestOutcome>();
   const tampering: RuntimeTamper[] = [];
   let unreadable = 0;
+  let unauthenticated = 0;
   const set = (id: string, o: TestOutcome) => {
     const prev = outcomes.get(id);
     if (prev === "fail") return;
@@ -51,6 +70,14 @@ export function parseCollected(text: string, treeRoot: string): CollectedResults
       unreadable++;
       continue;
     }
+    if (key && rec.auth === null) {
+      unauthenticated++;
+      continue;
+    }
+    if (key && !authentic(rec, key)) {
+      unreadable++;
+      continue;
+    }
     if (rec.kind === "tamper" && typeof rec.what === "string") {
       tampering.push({ what: rec.what.slice(0, 300) });
       continue;
@@ -63,7 +90,7 @@ export function parseCollected(text: string, treeRoot: string): CollectedResults
     const o = rec.outcome === "pass" ? "pass" : rec.outcome === "skip" ? "skip" : "fail";
     set(id, o);
   }
-  return { tests: [...outcomes].map(([id, outcome]) => ({ id, outcome })).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)), tampering, unreadable };
+  return { tests: [...outcomes].map(([id, outcome]) => ({ id, outcome })).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)), tampering, unreadable, unauthenticated };
 }
 
 /** One set of expected tests, as they went in the judged run. */
