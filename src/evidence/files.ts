@@ -2,7 +2,7 @@
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { readdir, readFile, rename, stat, writeFile, lstat } from "node:fs/promises";
-import { join, relative, sep } from "node:path";
+import { escapeBytes, unescapeToBytes } from "../text/names.ts";
 
 /** Writes via a temp file + rename, so a reader never sees a half-written document. */
 export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
@@ -14,7 +14,7 @@ export async function writeJsonAtomic(path: string, value: unknown): Promise<voi
 /** Files up to this size are hashed from one read; larger ones are streamed (memory stays flat). */
 const SMALL_FILE_BYTES = 1 << 20;
 
-export async function sha256File(path: string): Promise<{ sha256: string; bytes: number }> {
+export async function sha256File(path: string | Buffer): Promise<{ sha256: string; bytes: number }> {
   const { size } = await stat(path);
   if (size <= SMALL_FILE_BYTES) {
     const buf = await readFile(path);
@@ -29,20 +29,33 @@ export async function sha256File(path: string): Promise<{ sha256: string; bytes:
   return { sha256: hash.digest("hex"), bytes };
 }
 
-/** Every regular file under `dir` (symlinks are listed, never followed), as sorted relative paths. */
+/**
+ * Every regular file under `dir` (symlinks are listed, never followed), as sorted relative
+ * paths. Names are read as bytes and escaped (src/text/names.ts): an agent's file name may be
+ * any bytes, and `bundlePath(dir, rel)` turns a listed path back into the file's real path.
+ */
 export async function listFiles(dir: string): Promise<string[]> {
   const out: string[] = [];
-  async function walk(d: string): Promise<void> {
-    for (const entry of await readdir(d, { withFileTypes: true })) {
-      const full = join(d, entry.name);
-      if (entry.isDirectory()) await walk(full);
-      else if (entry.isFile() || entry.isSymbolicLink()) out.push(relative(dir, full).split(sep).join("/"));
+  async function walk(d: Buffer, rel: Buffer | null): Promise<void> {
+    for (const entry of await readdir(d, { withFileTypes: true, encoding: "buffer" })) {
+      const name = entry.name as unknown as Buffer;
+      const full = Buffer.concat([d, SLASH, name]);
+      const childRel = rel ? Buffer.concat([rel, SLASH, name]) : name;
+      if (entry.isDirectory()) await walk(full, childRel);
+      else if (entry.isFile() || entry.isSymbolicLink()) out.push(escapeBytes(childRel));
     }
   }
-  await walk(dir);
+  await walk(Buffer.from(dir), null);
   return out.sort();
 }
 
-export async function isSymlink(path: string): Promise<boolean> {
+const SLASH = Buffer.from("/");
+
+/** The real path of a file `listFiles` listed (escaped names back to their bytes). */
+export function bundlePath(dir: string, rel: string): Buffer {
+  return Buffer.concat([Buffer.from(dir), SLASH, unescapeToBytes(rel)]);
+}
+
+export async function isSymlink(path: string | Buffer): Promise<boolean> {
   return (await lstat(path)).isSymbolicLink();
 }

@@ -3,7 +3,7 @@ import { readlink } from "node:fs/promises";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { z } from "zod";
-import { isSymlink, listFiles, sha256File, writeJsonAtomic } from "./files.ts";
+import { bundlePath, isSymlink, listFiles, sha256File, writeJsonAtomic } from "./files.ts";
 
 export const MANIFEST_SCHEMA = "cto-harness/manifest@1";
 export const Manifest = z.object({
@@ -13,11 +13,11 @@ export const Manifest = z.object({
 export type Manifest = z.infer<typeof Manifest>;
 
 async function entryFor(dir: string, path: string): Promise<{ path: string; sha256: string; bytes: number }> {
-  const full = join(dir, path);
+  const full = bundlePath(dir, path);
   if (await isSymlink(full)) {
     // A symlink is recorded by its target text, never followed out of the bundle.
-    const target = await readlink(full);
-    return { path, sha256: createHash("sha256").update(`symlink:${target}`).digest("hex"), bytes: 0 };
+    const target = await readlink(full, { encoding: "buffer" });
+    return { path, sha256: createHash("sha256").update("symlink:").update(target).digest("hex"), bytes: 0 };
   }
   return { path, ...(await sha256File(full)) };
 }

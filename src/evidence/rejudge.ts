@@ -1,16 +1,20 @@
 // Re-judging a bundle: the authenticity check `verify` alone cannot give. The recorded patch
 // is applied to a fresh copy of the fixture (which must have the recorded digest), the
-// pristine tests are run again, and their verdict must equal the report's.
-import { spawnSync } from "node:child_process";
-import { statSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+// change is captured from it exactly as a run captures an agent's workspace, and the same
+// judge (src/judge) decides again; its verdict must equal the report's.
+import { mkdir, mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Report } from "./report.ts";
 import { loadFixture } from "../fixtures/load.ts";
-import { prepareWorkspace, restorePristineTests, runTests } from "../workspace/workspace.ts";
+import { copyFixtureTree } from "../workspace/workspace.ts";
+import { git } from "../workspace/git.ts";
 import { checkSandbox, projectNodeBinds } from "../sandbox/bwrap.ts";
+import { captureChange, snapshotPristine } from "../judge/capture.ts";
+import { expectedTests } from "../judge/expected.ts";
+import { judge } from "../judge/judge.ts";
+import { testsPassedByJudge } from "../judge/report.ts";
 
 const PROJECT_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -19,6 +23,8 @@ export interface RejudgeResult {
   problems: string[];
   /** The tests' verdict now, on the recorded patch (null when they could not run). */
   tests_passed: boolean | null;
+  /** The judge's verdict now ("pass" or its failure reason). */
+  verdict?: string;
   isolation: "bwrap" | "none";
 }
 
@@ -34,27 +40,43 @@ export async function rejudgeBundle(runDir: string, report: Report, opts: { fixt
   }
   const scratch = await mkdtemp(join(tmpdir(), "cto-harness-rejudge-"));
   try {
-    const workspace = join(scratch, "workspace");
-    await prepareWorkspace(fixture, workspace);
+    const applied = join(scratch, "applied");
+    await copyFixtureTree(fixture, applied);
+    const pristine = await snapshotPristine(applied);
     const patch = resolve(runDir, "workspace.patch");
-    // An empty patch (no change) applies as nothing; git apply would reject it.
-    const applied = statSync(patch).size === 0 ? { status: 0, stderr: "" } : spawnSync("git", ["apply", "--binary", "--whitespace=nowarn", patch], { cwd: workspace, encoding: "utf8" });
-    if (applied.status !== 0) {
-      return { ok: false, problems: [`the recorded patch does not apply to the fixture: ${applied.stderr.trim().split("\n")[0]}`], tests_passed: null, isolation: "none" };
+    // An empty patch (no change) applies as nothing; git apply would reject it. A repository
+    // of its own keeps git apply from resolving paths against any repository above.
+    if ((await stat(patch)).size > 0) {
+      try {
+        await git(applied, ["init", "-q"]);
+        await git(applied, ["apply", "--binary", "--whitespace=nowarn", patch]);
+      } catch (e) {
+        return { ok: false, problems: [`the recorded patch does not apply to the fixture: ${(e as Error).message.split("\n")[0]}`], tests_passed: null, isolation: "none" };
+      }
     }
-    await restorePristineTests(fixture, workspace);
     const sandbox = await checkSandbox();
     const isolation = sandbox.ok ? "bwrap" : "none";
-    const t = await runTests(fixture, workspace, {
-      stdoutFile: join(scratch, "stdout.log"),
-      stderrFile: join(scratch, "stderr.log"),
-      isolation: sandbox.ok ? { roBinds: await projectNodeBinds(PROJECT_ROOT), protectedPaths: opts.protectedPaths ?? [] } : undefined,
+    const testIsolation = sandbox.ok ? { roBinds: await projectNodeBinds(PROJECT_ROOT), protectedPaths: opts.protectedPaths ?? [] } : undefined;
+    const captured = await captureChange(applied, pristine, fixture.testsTarget);
+    const out = join(scratch, "out");
+    await mkdir(join(out, "tests"), { recursive: true });
+    const j = await judge({
+      fixture,
+      changes: captured.changes,
+      captureError: captured.error,
+      priorFindings: [],
+      notes: [],
+      expected: await expectedTests(fixture, process.env, testIsolation),
+      outDir: out,
+      isolation: testIsolation,
     });
-    if (report.tests && t.passed !== report.tests.passed) {
-      problems.push(`re-judged: the tests ${t.passed ? "pass" : "fail"} on the recorded patch, but the report says they ${report.tests.passed ? "passed" : "failed"}`);
+    const passed = testsPassedByJudge(j);
+    const verdict = j.verdict.reason ?? "pass";
+    if (report.tests && passed !== report.tests.passed) {
+      problems.push(`re-judged: the tests ${passed ? "pass" : "fail"} on the recorded patch, but the report says they ${report.tests.passed ? "passed" : "failed"}`);
     }
-    if (report.status === "pass" && !t.passed) problems.push("re-judged: a pass claim whose patch does not make the tests pass");
-    return { ok: problems.length === 0, problems, tests_passed: t.passed, isolation };
+    if (report.status === "pass" && !j.verdict.passed) problems.push(`re-judged: a pass claim whose patch does not pass the judge (${verdict})`);
+    return { ok: problems.length === 0, problems, tests_passed: passed, verdict, isolation };
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }

@@ -23,6 +23,10 @@ export const FAILURE_REASONS = [
   "harness error",
   // Additions (never renamed):
   "no model traffic",
+  // Added with the fresh-tree judge (docs/judging.md):
+  "tampering detected",
+  "tests did not run",
+  "change capture failed",
 ] as const;
 export type FailureReason = (typeof FAILURE_REASONS)[number];
 
@@ -38,6 +42,10 @@ export const MARKERS = {
   modelFallbackDetected: "model-fallback-detected.txt",
   secretLeakDetected: "secret-leak-detected.txt",
   sandboxUnavailable: "sandbox-unavailable.txt",
+  // Added with the fresh-tree judge:
+  judgeTamperingDetected: "judge-tampering-detected.txt",
+  testsDidNotRun: "tests-did-not-run.txt",
+  patchCaptureFailed: "patch-capture-failed.txt",
 } as const;
 export type MarkerFile = (typeof MARKERS)[keyof typeof MARKERS];
 
@@ -131,5 +139,27 @@ export const Report = z.object({
     .optional(),
   failure_detail: z.string().nullable().optional(),
   role: z.enum(["run", "baseline"]).optional(),
+  /** How the change was judged (docs/judging.md): fresh tree, expected tests, tampering findings. */
+  judge: z
+    .object({
+      tree: z.literal("fresh"),
+      verdict: z.enum(["pass", "tampering detected", "change capture failed", "tests did not run", "tests failed"]),
+      detail: z.string().nullable(),
+      findings: z.array(z.object({ rule: z.string(), file: z.string().nullable(), line: z.number().int().nullable(), detail: z.string() })),
+      tests: z
+        .object({
+          expected: z.number().int().nullable(),
+          ran: z.number().int(),
+          passed: z.number().int(),
+          failed: z.number().int(),
+          missing: z.array(z.string()),
+          failing: z.array(z.string()),
+          count_verified: z.boolean(),
+        })
+        .nullable(),
+      not_carried: z.array(z.object({ path: z.string(), why: z.string() })),
+      notes: z.array(z.string()),
+    })
+    .optional(),
 });
 export type Report = z.infer<typeof Report>;

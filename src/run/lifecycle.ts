@@ -26,7 +26,11 @@ import type { Engine, EngineOutcome, ModelAccess } from "../engines/types.ts";
 import { loadFixture, SourceNotAdmittedError } from "../fixtures/load.ts";
 import { isUnderPath } from "../fixtures/load.ts";
 import type { Fixture } from "../fixtures/types.ts";
-import { capturePatch, prepareWorkspace, restorePristineTests, runTests } from "../workspace/workspace.ts";
+import { prepareWorkspace } from "../workspace/workspace.ts";
+import { captureChange, snapshotPristine } from "../judge/capture.ts";
+import { expectedTests } from "../judge/expected.ts";
+import { judge, type Judgement } from "../judge/judge.ts";
+import { judgeSummary, testsPassedByJudge, writeJudgeMarkers } from "../judge/report.ts";
 import { probeEndpoint, renderProbeMarker, type ProbeResult } from "../provider/probe.ts";
 import { startRecordingProxy, type RecordingProxy } from "../proxy/proxy.ts";
 import { startSimulator, type SimServer } from "../sim/server.ts";
@@ -148,6 +152,7 @@ export async function runOnce(opts: RunOptions): Promise<RunResult> {
   let patch = { path: "workspace.patch", bytes: 0, sha256: "" };
   let changedFiles: string[] = [];
   let tests: Report["tests"] = null;
+  let judgement: Judgement | null = null;
   let baseline: Report | null = null;
   let proxy: RecordingProxy | null = null;
   let sim: SimServer | null = null;
@@ -358,7 +363,12 @@ export async function runOnce(opts: RunOptions): Promise<RunResult> {
       checkInterrupted();
       const workspace = join(runDir, "workspace");
       const { baselineCommit } = await timed("workspace", () => prepareWorkspace(fixture!, workspace));
-      trace.emit("workspace_prepared", { baseline_commit: baselineCommit });
+      // What the agent starts from, held outside its reach: the capture compares against this.
+      const pristine = await timed("workspace", () => snapshotPristine(workspace));
+      trace.emit("workspace_prepared", { baseline_commit: baselineCommit, entries: pristine.entries.size });
+      const testIsolation = isolationUsed === "bwrap" ? { roBinds: await projectNodeBinds(PROJECT_ROOT), protectedPaths } : undefined;
+      // The expected tests come from an oracle run (cached by digest); it overlaps the agent.
+      const expectedSet = expectedTests(fixture!, env, testIsolation).catch((e: Error) => ({ tests: null, source: "oracle run" as const, note: `the expected tests could not be established: ${e.message}` }));
 
       let model: ModelAccess | null = null;
       if (engine.usesModel && upstream) {
@@ -444,31 +454,31 @@ export async function runOnce(opts: RunOptions): Promise<RunResult> {
       }
       checkInterrupted();
 
-      // ── patch, pristine tests, verification ────────────────────────────────────────────
-      try {
-        const captured = await timed("patch", () => capturePatch(workspace, baselineCommit, join(runDir, "workspace.patch")));
-        patch = { path: "workspace.patch", bytes: captured.bytes, sha256: captured.sha256 };
-        changedFiles = captured.changedFiles;
-        await writeJsonAtomic(join(runDir, "changed-files.json"), changedFiles);
-      } catch (e) {
-        // An agent can wreck the workspace's git (e.g. delete .git): the tests still judge.
-        await writeFile(join(backendDir, "patch-capture-failed.txt"), `the agent's change could not be captured: ${(e as Error).message}\n`);
-        trace.emit("patch_capture_failed", { error: (e as Error).message });
-      }
-      await restorePristineTests(fixture, workspace);
+      // ── capture the change, judge it in a fresh tree ─────────────────────────────────────
+      const captured = await timed("capture", () => captureChange(workspace, pristine, fixture!.testsTarget));
+      if (captured.error) trace.emit("patch_capture_failed", { error: captured.error });
       await mkdir(join(runDir, "tests"), { recursive: true });
-      const testIsolation = isolationUsed === "bwrap" ? { roBinds: await projectNodeBinds(PROJECT_ROOT), protectedPaths } : undefined;
-      const t = await timed("tests", () =>
-        runTests(fixture!, workspace, {
-          stdoutFile: join(runDir, "tests", "stdout.log"),
-          stderrFile: join(runDir, "tests", "stderr.log"),
-          signal: abort.signal,
+      const expected = await expectedSet;
+      judgement = await timed("tests", () =>
+        judge({
+          fixture: fixture!,
+          changes: captured.changes,
+          captureError: captured.error,
+          priorFindings: captured.repoFindings,
+          notes: captured.notes,
+          expected,
+          outDir: runDir,
           isolation: testIsolation,
+          signal: abort.signal,
         }),
       );
-      tests = { command: t.command, exit_code: t.exitCode, passed: t.passed, duration_ms: t.durationMs, timed_out: t.timedOut };
-      await writeJsonAtomic(join(runDir, "tests", "result.json"), tests);
-      trace.emit("tests_finished", { passed: t.passed, exit_code: t.exitCode, duration_ms: t.durationMs, timed_out: t.timedOut });
+      patch = { path: "workspace.patch", ...judgement.patch };
+      changedFiles = judgement.changedFiles;
+      const t = judgement.tests;
+      tests = t ? { command: t.command, exit_code: t.exitCode, passed: testsPassedByJudge(judgement), duration_ms: t.durationMs, timed_out: t.timedOut } : null;
+      await writeJsonAtomic(join(runDir, "tests", "result.json"), { ...(tests ?? { command: fixture!.testCommand, exit_code: null, passed: false, duration_ms: 0, timed_out: false }), judge: judgeSummary(judgement) });
+      await writeJudgeMarkers(backendDir, judgement, markers);
+      trace.emit("tests_finished", { passed: tests?.passed ?? false, exit_code: t?.exitCode ?? null, duration_ms: t?.durationMs ?? 0, timed_out: t?.timedOut ?? false, verdict: judgement.verdict.reason ?? "pass", findings: judgement.findings.length });
       checkInterrupted();
     }
   } catch (e) {
@@ -613,6 +623,7 @@ export async function runOnce(opts: RunOptions): Promise<RunResult> {
       fallbackDetected: traffic.fallback_detected,
       modelTraffic: engine.usesModel ? answeredByAdmittedModel : null,
       testsPassed: tests?.passed ?? null,
+      judgeReason: judgement?.verdict.reason ?? null,
       baseline: baseline ? { status: baseline.status, failureReason: baseline.failure_reason } : null,
       baselineDue,
     });
@@ -661,7 +672,8 @@ export async function runOnce(opts: RunOptions): Promise<RunResult> {
             model_error: outcome.result.modelError ?? null,
           }
         : undefined,
-      failure_detail: blockedBy ? (blockedBy as Gate).detail : (harnessError ?? outcome?.startError ?? null),
+      failure_detail: blockedBy ? (blockedBy as Gate).detail : (harnessError ?? outcome?.startError ?? (decision.failureReason === judgement?.verdict.reason ? judgement?.verdict.detail : null) ?? null),
+      judge: judgement ? judgeSummary(judgement) : undefined,
     };
     // Strings the agent controls (its summary, its file names, its errors) must not carry a
     // secret back into the report after the files were redacted.

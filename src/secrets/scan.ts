@@ -12,6 +12,7 @@ import { basename, join, relative } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { createGzip, createGunzip } from "node:zlib";
 import { MultiMatcher, StreamMatcher } from "./matcher.ts";
+import { escapeBytes } from "../text/names.ts";
 import { Redactor } from "./redactor.ts";
 import { secretNeedles, type SecretNeedle } from "./variants.ts";
 
@@ -76,6 +77,13 @@ interface Ctx {
   gitObjects: number;
   gitDirs: string[];
   errors: string[];
+  /** Escaped relative path → the walked path (latin1: one char per byte). */
+  paths: Map<string, string>;
+}
+
+/** A walked path (latin1 string) as the bytes the file system knows it by. */
+function fsPath(p: string): Buffer {
+  return Buffer.from(p, "latin1");
 }
 
 export async function scanRunDir(dir: string, secrets: string[], opts: ScanOptions = {}): Promise<ScanResult> {
@@ -91,11 +99,12 @@ export async function scanRunDir(dir: string, secrets: string[], opts: ScanOptio
     gitObjects: 0,
     gitDirs: [],
     errors: [],
+    paths: new Map(),
   };
   if (needles.length === 0) return { files: 0, findings: [], bytes: 0, gitObjects: 0, errors: [] };
   const rootStat = await lstat(dir);
   if (!rootStat.isDirectory()) throw new Error(`not a directory: ${dir}`);
-  await walk(ctx, dir);
+  await walk(ctx, Buffer.from(dir).toString("latin1"));
   for (const gitDir of ctx.gitDirs) await scanGitObjects(ctx, gitDir);
   const result: ScanResult = {
     files: ctx.files,
@@ -122,29 +131,35 @@ function looksLikeGitDir(names: Set<string>): boolean {
   return names.has("HEAD") && names.has("objects") && names.has("refs");
 }
 
-async function walk(ctx: Ctx, dir: string): Promise<void> {
+/** Names are read as bytes (an agent's file name may be any bytes) and reported escaped. */
+async function walk(ctx: Ctx, dir: string, relDir: Buffer | null = null): Promise<void> {
   let entries;
   try {
-    entries = await readdir(dir, { withFileTypes: true });
+    entries = await readdir(Buffer.from(dir, "latin1"), { withFileTypes: true, encoding: "buffer" });
   } catch (e) {
-    ctx.errors.push(`${relative(ctx.root, dir) || "."}: ${(e as Error).message}`);
+    ctx.errors.push(`${relDir ? escapeBytes(relDir) : "."}: ${(e as Error).message}`);
     return;
   }
-  const names = new Set(entries.map((e) => e.name));
-  if (looksLikeGitDir(names)) ctx.gitDirs.push(dir);
+  const names = new Set(entries.map((e) => (e.name as unknown as Buffer).toString("latin1")));
+  if (looksLikeGitDir(names)) ctx.gitDirs.push(fsPath(dir).toString("utf8"));
   for (const entry of entries) {
-    const path = join(dir, entry.name);
-    const rel = relative(ctx.root, path);
-    scanText(ctx, entry.name, rel, "name");
+    const nameBytes = entry.name as unknown as Buffer;
+    // Paths travel as latin1 strings (one char per byte) and become bytes again at each fs call.
+    const path = join(dir, nameBytes.toString("latin1"));
+    const relBytes = relDir ? Buffer.concat([relDir, Buffer.from("/"), nameBytes]) : nameBytes;
+    const rel = escapeBytes(relBytes);
+    ctx.paths.set(rel, path);
+    ctx.matcher.scan(nameBytes, (idx) => ctx.findings.add({ file: rel, form: ctx.needles[idx]!.form, in: "name" }));
     if (entry.isSymbolicLink()) {
       // Never followed; its target text is scanned like a name.
       try {
-        scanText(ctx, await readlink(path), rel, "symlink-target");
+        const target = await readlink(fsPath(path), { encoding: "buffer" });
+        ctx.matcher.scan(target, (idx) => ctx.findings.add({ file: rel, form: ctx.needles[idx]!.form, in: "symlink-target" }));
       } catch {
         /* vanished */
       }
     } else if (entry.isDirectory()) {
-      await walk(ctx, path);
+      await walk(ctx, path, relBytes);
     } else if (entry.isFile()) {
       await scanFile(ctx, path, rel);
     }
@@ -156,7 +171,7 @@ async function scanFile(ctx: Ctx, path: string, rel: string): Promise<void> {
   let fh;
   try {
     // O_NOFOLLOW: a file swapped for a symlink after readdir is not followed.
-    fh = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    fh = await open(fsPath(path), constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (e) {
     ctx.errors.push(`${rel}: ${(e as Error).message}`);
     return;
@@ -200,7 +215,7 @@ async function scanFile(ctx: Ctx, path: string, rel: string): Promise<void> {
 async function scanGzip(ctx: Ctx, path: string, rel: string): Promise<void> {
   const sm = new StreamMatcher(ctx.matcher, (idx) => ctx.findings.add({ file: rel, form: ctx.needles[idx]!.form, in: "gzip" }));
   try {
-    const source = (await open(path, constants.O_RDONLY | constants.O_NOFOLLOW)).createReadStream();
+    const source = (await open(fsPath(path), constants.O_RDONLY | constants.O_NOFOLLOW)).createReadStream();
     const gunzip = createGunzip();
     source.pipe(gunzip);
     source.on("error", (e) => gunzip.destroy(e));
@@ -386,7 +401,7 @@ async function redactFindings(ctx: Ctx, findings: Finding[]): Promise<Redaction[
     set.add(where);
   }
   for (const [rel, wheres] of byFile) {
-    const path = join(ctx.root, rel);
+    const path = fsPath(ctx.paths.get(rel) ?? join(ctx.root, rel));
     try {
       if (wheres.has("name") || wheres.has("symlink-target")) {
         await rm(path, { recursive: true, force: true });
@@ -419,9 +434,9 @@ async function redactFindings(ctx: Ctx, findings: Finding[]): Promise<Redaction[
 const pipe = pipeline as unknown as (...streams: unknown[]) => Promise<void>;
 
 /** Streams `path` through `stages` into a temp file beside it, then renames it over the original. */
-async function rewriteFile(path: string, stages: unknown[]): Promise<void> {
+async function rewriteFile(path: Buffer, stages: unknown[]): Promise<void> {
   const st = await stat(path);
-  const tmp = join(path, "..", `.${basename(path)}.redacting-${process.pid}`);
+  const tmp = Buffer.concat([path, Buffer.from(`.redacting-${process.pid}`)]);
   try {
     const src = (await open(path, constants.O_RDONLY | constants.O_NOFOLLOW)).createReadStream();
     await pipe(src, ...stages, createWriteStream(tmp, { mode: st.mode & 0o777 }));

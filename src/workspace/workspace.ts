@@ -45,13 +45,18 @@ async function copyPristineTests(fixture: Fixture, workspaceDir: string): Promis
   await copyTree(path.join(fixture.dir, fixture.testsDir), target);
 }
 
-export async function prepareWorkspace(fixture: Fixture, workspaceDir: string): Promise<{ baselineCommit: string }> {
-  await mkdir(workspaceDir, { recursive: true });
-  if ((await readdir(workspaceDir)).length > 0) {
-    throw new Error(`workspace directory ${workspaceDir} is not empty; a workspace must start fresh`);
+/** A fresh copy of the fixture's starting tree with its pristine tests: what the agent gets, and what the judge starts from. */
+export async function copyFixtureTree(fixture: Fixture, dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  if ((await readdir(dir)).length > 0) {
+    throw new Error(`directory ${dir} is not empty; a fixture tree must start fresh`);
   }
-  if (fixture.repoDir) await copyTree(fixture.repoDir, workspaceDir);
-  await copyPristineTests(fixture, workspaceDir);
+  if (fixture.repoDir) await copyTree(fixture.repoDir, dir);
+  await copyPristineTests(fixture, dir);
+}
+
+export async function prepareWorkspace(fixture: Fixture, workspaceDir: string): Promise<{ baselineCommit: string }> {
+  await copyFixtureTree(fixture, workspaceDir);
   await git(workspaceDir, ["init", "-q"]);
   await writeFile(path.join(workspaceDir, ".git", "info", "exclude"), GENERATED_EXCLUDES.join("\n") + "\n");
   await git(workspaceDir, ["add", "-A"]);
@@ -172,6 +177,12 @@ export async function runTests(
      * host they would run the agent's code with the harness's reach (files, network).
      */
     isolation?: { roBinds: string[]; protectedPaths: string[] };
+    /** Added to the allowlisted environment (the judge's result collectors). */
+    extraEnv?: Record<string, string>;
+    /** Harness-owned directories the tests may write (the collectors' results). */
+    rwBinds?: string[];
+    /** Harness-owned directories the tests may read (the collectors themselves). */
+    extraRoBinds?: string[];
   },
 ): Promise<TestRunOutcome> {
   const home = await mkdtemp(path.join(os.tmpdir(), "cto-harness-tests-home-"));
@@ -182,13 +193,19 @@ export async function runTests(
       command: "sh",
       args: ["-c", fixture.testCommand],
       cwd: workspaceDir,
-      env: testEnv(home),
+      env: { ...testEnv(home), ...(opts.extraEnv ?? {}) },
       timeoutMs: opts.timeoutMs ?? fixture.timeouts.testsSec * 1000,
       stdoutFile: opts.stdoutFile,
       stderrFile: opts.stderrFile,
       signal: opts.signal,
       isolation: opts.isolation
-        ? { workspace: workspaceDir, roBinds: opts.isolation.roBinds, protectedPaths: opts.isolation.protectedPaths, homeDir: home }
+        ? {
+            workspace: workspaceDir,
+            roBinds: [...opts.isolation.roBinds, ...(opts.extraRoBinds ?? [])],
+            rwBinds: opts.rwBinds,
+            protectedPaths: opts.isolation.protectedPaths,
+            homeDir: home,
+          }
         : undefined,
     });
     if (outcome.sandboxUnavailable) {

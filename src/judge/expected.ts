@@ -1,0 +1,92 @@
+// The tests a fixture is expected to run: those its reference solution passes, recorded from
+// an oracle run with the collectors (in a fresh tree, in the sandbox when the run uses it)
+// and cached by fixture digest and collector version outside any run directory, where no
+// agent reaches. `null`: the fixture's runner reports no structured results, so the count
+// of tests cannot be verified (the report says so).
+import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import type { Fixture } from "../fixtures/types.ts";
+import { applyReferenceSolution, copyFixtureTree, restorePristineTests } from "../workspace/workspace.ts";
+import { COLLECTORS_VERSION, runCollected } from "./collectors.ts";
+
+export interface ExpectedTests {
+  /** Test ids, sorted; null when the runner gave no structured results. */
+  tests: string[] | null;
+  source: "cache" | "oracle run";
+  /** Why the set is unknown, when it is. */
+  note: string | null;
+}
+
+export function cacheDir(env: NodeJS.ProcessEnv): string {
+  if (env.CTO_HARNESS_CACHE_DIR) return path.resolve(env.CTO_HARNESS_CACHE_DIR);
+  const base = env.XDG_CACHE_HOME || path.join(env.HOME || os.homedir(), ".cache");
+  return path.join(base, "cto-harness");
+}
+
+function cacheFile(env: NodeJS.ProcessEnv, fixture: Fixture): string {
+  return path.join(cacheDir(env), "expected-tests", `${fixture.digest}-c${COLLECTORS_VERSION}.json`);
+}
+
+const memo = new Map<string, Promise<ExpectedTests>>();
+
+/** The expected set for `fixture`: from memory, the cache, or one oracle run (then cached). */
+export function expectedTests(
+  fixture: Fixture,
+  env: NodeJS.ProcessEnv,
+  isolation?: { roBinds: string[]; protectedPaths: string[] },
+): Promise<ExpectedTests> {
+  const file = cacheFile(env, fixture);
+  let p = memo.get(file);
+  if (!p) {
+    p = fromCacheOrOracle(fixture, file, isolation);
+    memo.set(file, p);
+    // A failed computation is not remembered: the next run tries again.
+    p.catch(() => memo.delete(file));
+  }
+  return p;
+}
+
+async function fromCacheOrOracle(fixture: Fixture, file: string, isolation?: { roBinds: string[]; protectedPaths: string[] }): Promise<ExpectedTests> {
+  try {
+    const rec = JSON.parse(await readFile(file, "utf8")) as { digest?: string; tests?: unknown };
+    if (rec.digest === fixture.digest && (rec.tests === null || (Array.isArray(rec.tests) && rec.tests.every((t) => typeof t === "string")))) {
+      return { tests: rec.tests as string[] | null, source: "cache", note: rec.tests === null ? "the test runner reports no structured results" : null };
+    }
+  } catch {
+    /* not cached yet */
+  }
+  const result = await oracleRun(fixture, isolation);
+  // Only what the oracle really showed is kept: a failed oracle run is tried again next time.
+  if (result.oraclePassed) {
+    await mkdir(path.dirname(file), { recursive: true });
+    const tmp = `${file}.${process.pid}.tmp`;
+    await writeFile(tmp, JSON.stringify({ schema: "cto-harness/expected-tests@1", fixture_id: fixture.id, digest: fixture.digest, collectors: COLLECTORS_VERSION, tests: result.tests }, null, 2) + "\n");
+    await rename(tmp, file);
+  }
+  return { tests: result.tests, source: result.source, note: result.note };
+}
+
+/** Applies the reference solution to a fresh tree and records which tests it passes. */
+export async function oracleRun(fixture: Fixture, isolation?: { roBinds: string[]; protectedPaths: string[] }): Promise<ExpectedTests & { oraclePassed: boolean }> {
+  const scratch = await mkdtemp(path.join(os.tmpdir(), "cto-harness-expected-"));
+  try {
+    const tree = path.join(scratch, "tree");
+    await copyFixtureTree(fixture, tree);
+    await applyReferenceSolution(fixture, tree);
+    await restorePristineTests(fixture, tree);
+    const { tests, collected } = await runCollected(fixture, tree, {
+      stdoutFile: path.join(scratch, "stdout.log"),
+      stderrFile: path.join(scratch, "stderr.log"),
+      isolation,
+    });
+    if (!tests.passed) {
+      return { tests: null, source: "oracle run", oraclePassed: false, note: `the reference solution does not pass the tests (exit ${tests.exitCode ?? "none"}${tests.timedOut ? ", timed out" : ""}): the count cannot be verified` };
+    }
+    const passed = collected.tests.filter((t) => t.outcome === "pass").map((t) => t.id);
+    if (passed.length === 0) return { tests: null, source: "oracle run", oraclePassed: true, note: "the test runner reports no structured results" };
+    return { tests: passed, source: "oracle run", oraclePassed: true, note: null };
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,164 @@
+// The judge: the captured change applied to a fresh copy of the pristine fixture (tests
+// restored, caches and metadata not carried), the tests run there with the harness's own
+// result collectors, and the verdict decided from the exit code, the expected tests and the
+// tampering findings. Nothing the agent left in its workspace is run or trusted.
+import { createHash } from "node:crypto";
+import { chmod, lstat, mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import type { Fixture } from "../fixtures/types.ts";
+import { writeJsonAtomic } from "../evidence/files.ts";
+import { copyFixtureTree, type TestRunOutcome } from "../workspace/workspace.ts";
+import type { ChangeEntry } from "./change.ts";
+import { isBinary } from "./change.ts";
+import { runCollected } from "./collectors.ts";
+import type { ExpectedTests } from "./expected.ts";
+import { buildPatch, inPatch } from "./git-patch.ts";
+import { countAgainstExpected, type TestCount } from "./results.ts";
+import { findTampering, type Finding } from "./tampering.ts";
+import { decideVerdict, type JudgeVerdict } from "./verdict.ts";
+
+export interface JudgeInput {
+  fixture: Fixture;
+  changes: ChangeEntry[];
+  captureError: string | null;
+  /** Findings made before the judge (the workspace's repository). */
+  priorFindings: Finding[];
+  notes: string[];
+  expected: ExpectedTests;
+  /** Where the bundle's files go: workspace.patch, changed-files.json, changes.json, tests/. */
+  outDir: string;
+  isolation?: { roBinds: string[]; protectedPaths: string[] };
+  signal?: AbortSignal;
+}
+
+export interface Judgement {
+  verdict: JudgeVerdict;
+  findings: Finding[];
+  count: TestCount | null;
+  tests: TestRunOutcome | null;
+  patch: { bytes: number; sha256: string };
+  changedFiles: string[];
+  /** Changes the judge did not apply, and why. */
+  notCarried: { path: string; why: string }[];
+  notes: string[];
+}
+
+export async function judge(input: JudgeInput): Promise<Judgement> {
+  const scratch = await mkdtemp(path.join(os.tmpdir(), "cto-harness-judge-"));
+  try {
+    const tree = path.join(scratch, "tree");
+    await copyFixtureTree(input.fixture, tree);
+    await loadPristineContent(tree, input.changes);
+    const findings = [...input.priorFindings, ...findTampering({ changes: input.changes, testsTarget: input.fixture.testsTarget, pristineTopLevel: await topLevelNames(tree) })];
+    const patch = await writeChangeRecords(input.outDir, input.changes);
+    let tests: TestRunOutcome | null = null;
+    let count: TestCount | null = null;
+    if (input.captureError === null) {
+      await applyCarried(tree, input.changes);
+      const run = await runCollected(input.fixture, tree, {
+        stdoutFile: path.join(input.outDir, "tests", "stdout.log"),
+        stderrFile: path.join(input.outDir, "tests", "stderr.log"),
+        signal: input.signal,
+        isolation: input.isolation,
+      });
+      tests = run.tests;
+      count = countAgainstExpected(run.collected, input.expected.tests);
+      for (const t of run.collected.tampering) findings.push({ rule: "test-framework-patch", file: null, line: null, detail: t.what });
+    }
+    const verdict = decideVerdict({ captureError: input.captureError, findings, exitCode: tests?.exitCode ?? null, timedOut: tests?.timedOut ?? false, count });
+    const notes = [...input.notes];
+    if (input.expected.note) notes.push(`test count not verified: ${input.expected.note}`);
+    const notCarried = input.changes.filter((c) => !c.carried).map((c) => ({ path: c.path, why: c.whyNotCarried ?? "" }));
+    return { verdict, findings, count, tests, patch, changedFiles: input.changes.map((c) => c.path), notCarried, notes };
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+function bufPath(root: string, name: Buffer): Buffer {
+  return Buffer.concat([Buffer.from(root), Buffer.from("/"), name]);
+}
+
+/** The pristine side of modified and deleted files, read from the fresh copy (it is the pristine tree). */
+async function loadPristineContent(tree: string, changes: ChangeEntry[]): Promise<void> {
+  for (const c of changes) {
+    if (c.before?.type === "file" && !c.before.content) c.before.content = await readFile(bufPath(tree, c.name)).catch(() => Buffer.alloc(0));
+  }
+}
+
+async function topLevelNames(tree: string): Promise<Set<string>> {
+  return new Set(await readdir(tree));
+}
+
+/** workspace.patch, changed-files.json (escaped paths) and changes.json (one entry per change). */
+async function writeChangeRecords(outDir: string, changes: ChangeEntry[]): Promise<{ bytes: number; sha256: string }> {
+  const patch = await buildPatch(changes);
+  await writeFile(path.join(outDir, "workspace.patch"), patch);
+  await writeJsonAtomic(path.join(outDir, "changed-files.json"), changes.map((c) => c.path));
+  await writeJsonAtomic(
+    path.join(outDir, "changes.json"),
+    changes.map((c) => ({
+      path: c.path,
+      status: c.status,
+      type: c.type,
+      sha256: c.after?.sha256 ?? null,
+      bytes: c.after?.bytes ?? 0,
+      mode: c.after ? `0${c.after.mode.toString(8)}` : null,
+      binary: isBinary(c.after?.content),
+      in_patch: inPatch(c),
+      carried: c.carried,
+      why_not_carried: c.whyNotCarried,
+    })),
+  );
+  return { bytes: patch.length, sha256: createHash("sha256").update(patch).digest("hex") };
+}
+
+/** Makes every directory on the way to `name` a real directory inside `root` (nothing to follow out). */
+async function realParents(root: string, name: Buffer): Promise<void> {
+  const segs: Buffer[] = [];
+  let start = 0;
+  for (let i = 0; i <= name.length; i++) {
+    if (i === name.length || name[i] === 0x2f) {
+      segs.push(name.subarray(start, i));
+      start = i + 1;
+    }
+  }
+  let cur = Buffer.from(root);
+  for (const s of segs.slice(0, -1)) {
+    cur = Buffer.concat([cur, Buffer.from("/"), s]);
+    const st = await lstat(cur).catch(() => null);
+    if (st && !st.isDirectory()) await rm(cur, { recursive: true, force: true });
+    if (!st || !st.isDirectory()) await mkdir(cur);
+  }
+}
+
+/** Applies the carried changes to the fresh tree, in path order (a parent before its children). */
+async function applyCarried(tree: string, changes: ChangeEntry[]): Promise<void> {
+  for (const c of changes) {
+    if (!c.carried) continue;
+    const target = bufPath(tree, c.name);
+    if (c.status === "deleted") {
+      await rm(target, { recursive: true, force: true }).catch(() => {});
+      continue;
+    }
+    const now = c.after!;
+    await realParents(tree, c.name);
+    if (c.status === "mode-changed") {
+      await chmod(target, now.mode);
+      continue;
+    }
+    if (now.type === "dir") {
+      const st = await lstat(target).catch(() => null);
+      if (st && !st.isDirectory()) await rm(target, { force: true });
+      await mkdir(target, { recursive: true, mode: now.mode });
+      continue;
+    }
+    await rm(target, { recursive: true, force: true });
+    if (now.type === "symlink") await symlink(now.target!, target);
+    else {
+      await writeFile(target, now.content ?? Buffer.alloc(0), { mode: now.mode });
+      await chmod(target, now.mode);
+    }
+  }
+}

@@ -1,0 +1,97 @@
+// Structured test results (pure): the harness's own collectors write one JSON object per
+// line — the Node reporter (collectors/node-reporter.mjs) and the unittest hook
+// (collectors/python/sitecustomize.py) — and this turns them into one outcome per test.
+// A test is identified by its file (relative to the judged tree) and its name path.
+
+export type TestOutcome = "pass" | "fail" | "skip";
+
+export interface TestRecord {
+  id: string;
+  outcome: TestOutcome;
+}
+
+export interface RuntimeTamper {
+  what: string;
+}
+
+export interface CollectedResults {
+  tests: TestRecord[];
+  /** Changes to the test framework the collectors saw while the tests ran. */
+  tampering: RuntimeTamper[];
+  /** Lines that were not collector records (a forged or broken line). */
+  unreadable: number;
+}
+
+const MAX_ID = 500;
+
+function relativeTo(root: string, file: unknown): string {
+  if (typeof file !== "string" || !file) return "?";
+  const f = file.startsWith("file://") ? decodeURIComponent(file.slice(7)) : file;
+  const r = root.endsWith("/") ? root : `${root}/`;
+  return f.startsWith(r) ? f.slice(r.length) : f;
+}
+
+/** Pure: collector lines → one outcome per test (a test with any failure has failed). */
+export function parseCollected(text: string, treeRoot: string): CollectedResults {
+  const outcomes = new Map<string, TestOutcome>();
+  const tampering: RuntimeTamper[] = [];
+  let unreadable = 0;
+  const set = (id: string, o: TestOutcome) => {
+    const prev = outcomes.get(id);
+    if (prev === "fail") return;
+    if (o === "fail" || !prev || prev === "skip") outcomes.set(id, o);
+  };
+  for (const line of text.split("\n")) {
+    if (!line.trim()) continue;
+    let rec: Record<string, unknown>;
+    try {
+      rec = JSON.parse(line) as Record<string, unknown>;
+      if (!rec || typeof rec !== "object") throw new Error("not an object");
+    } catch {
+      unreadable++;
+      continue;
+    }
+    if (rec.kind === "tamper" && typeof rec.what === "string") {
+      tampering.push({ what: rec.what.slice(0, 300) });
+      continue;
+    }
+    if (rec.kind !== "test" || typeof rec.name !== "string") {
+      unreadable++;
+      continue;
+    }
+    const id = `${relativeTo(treeRoot, rec.file)}::${rec.name}`.slice(0, MAX_ID);
+    const o = rec.outcome === "pass" ? "pass" : rec.outcome === "skip" ? "skip" : "fail";
+    set(id, o);
+  }
+  return { tests: [...outcomes].map(([id, outcome]) => ({ id, outcome })).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)), tampering, unreadable };
+}
+
+export interface TestCount {
+  /** Expected tests (from the oracle run), null when the fixture's runner gives no structured results. */
+  expected: number | null;
+  ran: number;
+  passed: number;
+  failed: number;
+  /** Expected tests that did not run and pass (at most 50 listed). */
+  missing: string[];
+  /** Expected tests that ran and failed (at most 50 listed). */
+  failing: string[];
+  count_verified: boolean;
+}
+
+/** Pure: the collected results against the expected set. */
+export function countAgainstExpected(collected: CollectedResults, expected: readonly string[] | null): TestCount {
+  const ran = collected.tests.filter((t) => t.outcome !== "skip");
+  const byId = new Map(collected.tests.map((t) => [t.id, t.outcome]));
+  const failing = ran.filter((t) => t.outcome === "fail").map((t) => t.id);
+  const missing = expected ? expected.filter((id) => byId.get(id) !== "pass" && byId.get(id) !== "fail") : [];
+  return {
+    expected: expected ? expected.length : null,
+    ran: ran.length,
+    passed: ran.filter((t) => t.outcome === "pass").length,
+    failed: failing.length,
+    missing: missing.slice(0, 50),
+    failing: failing.slice(0, 50),
+    count_verified: expected !== null,
+  };
+}
