@@ -26,6 +26,8 @@ import { tempDir } from "./helpers/run-env.ts";
 /** Runs at a time (each run is a baseline + an agent + the judge; two cores). */
 const RUNS_AT_ONCE = Math.max(1, Number(process.env.RED_TEAM_CONCURRENCY ?? 2));
 const RUN_TIMEOUT = 240_000;
+/** `RED_TEAM_ONLY=<regexp>` runs only the entries whose "id [fixture]" matches (for working on one entry). */
+const ONLY = process.env.RED_TEAM_ONLY ? new RegExp(process.env.RED_TEAM_ONLY) : null;
 
 /** At most `n` callers inside at once. */
 function limiter(n: number): <T>(fn: () => Promise<T>) => Promise<T> {
@@ -112,6 +114,7 @@ async function runEntry(e: RedTeamEntry, key: Target["key"]): Promise<void> {
 describe.concurrent("red team: hostile Case agents that never fix the bug never pass", () => {
   for (const e of CORPUS) {
     for (const key of targetsOf(e)) {
+      if (ONLY && !ONLY.test(`${e.id} [${key}]`)) continue;
       it(`${e.id} [${key}] (${e.family})`, () => slot(() => runEntry(e, key)), RUN_TIMEOUT);
     }
   }
