@@ -6,6 +6,7 @@ import {
   analyseContent,
   classifyResponse,
   combineClassifications,
+  swallowedRecheckAdvice,
   judgeContentPrefix,
   PROBE_CLASSES,
   VERDICT_OF,
@@ -13,7 +14,7 @@ import {
   type ProbeClass,
   type ServerKind,
 } from "../src/provider/classify.ts";
-import { parseErrorBody, ResponseAccumulator } from "../src/provider/response-evidence.ts";
+import { parseErrorBody, ResponseAccumulator, serverVersionFromFingerprint, versionFromBody } from "../src/provider/response-evidence.ts";
 
 const ctxFor = (kind: ServerKind | null = "vllm", extra: Partial<ClassifyContext> = {}): ClassifyContext => ({
   budget: 1024,
@@ -35,8 +36,12 @@ type Row = {
   /** Non-2xx answer: status + raw body text. */
   error?: [number, string];
   connection?: string;
+  /** Tool-probe rows: what the text probe found (ClassifyContext.textProbe). */
+  textProbe?: ProbeClass;
   expect: ProbeClass;
   advice?: RegExp;
+  /** Advice that must not appear. */
+  notAdvice?: RegExp;
 };
 
 const msg = (message: Record<string, unknown>, finish_reason: string | null = "stop", extra: Record<string, unknown> = {}) => ({
@@ -101,6 +106,15 @@ const rows: Row[] = [
   { name: "V10 Ollama whole call in one delta", probe: "tools", kind: "ollama", chunks: [delta({ role: "assistant", content: "", tool_calls: [{ index: 0, id: "c1", type: "function", function: { name: "get_weather", arguments: '{"city":"Paris"}' } }] }), delta({}, "tool_calls")], expect: "TOOL_CALLS_OK" },
   { name: "V10 after reasoning (reasoning model)", probe: "tools", body: msg({ content: null, reasoning: "I should call the tool", tool_calls: [{ id: "c1", type: "function", function: { name: "get_weather", arguments: '{"city":"Paris"}' } }] }, "tool_calls"), expect: "TOOL_CALLS_OK" },
   { name: "V11 finish tool_calls, empty list", probe: "tools", body: msg({ content: "I will check the weather.", tool_calls: [] }, "tool_calls"), expect: "TOOL_FINISH_MISMATCH", advice: /tool-call-parser/ },
+  // V9b: vLLM --tool-call-parser hermes streaming Qwen3-Coder XML: reasoning, then nothing, stop
+  { name: "V9b hermes hold-back after working reasoning (text probe OK_REASONING)", probe: "tools", textProbe: "OK_REASONING", chunks: [delta({ role: "assistant", content: "" }), delta({ reasoning: "I should call get_weather" }), delta({}, "stop"), usageChunk(60)], expect: "TOOL_CALLS_SWALLOWED", advice: /--tool-call-parser qwen3_coder/, notAdvice: /add `--reasoning-parser|--reasoning-parser qwen3`/ },
+  { name: "V9b with vLLM 0.11–0.15 nulls (reasoning_content: null on the finish delta)", probe: "tools", textProbe: "OK_REASONING", chunks: [delta({ role: "assistant", content: "", reasoning_content: null }), delta({ reasoning: "call it", reasoning_content: "call it" }), delta({ reasoning_content: null }, "stop")], expect: "TOOL_CALLS_SWALLOWED", advice: /qwen3_coder/ },
+  { name: "V9b thinking off: nothing at all, stop (text probe OK_PLAIN)", probe: "tools", textProbe: "OK_PLAIN", chunks: [delta({ role: "assistant", content: "" }), delta({ content: "\n\n" }), delta({}, "stop")], expect: "TOOL_CALLS_SWALLOWED", advice: /qwen3_coder/ },
+  { name: "same shape without a text probe to compare: misrouted (unchanged)", probe: "tools", chunks: [delta({ role: "assistant", content: "" }), delta({ reasoning: "I should call get_weather" }), delta({}, "stop")], expect: "CONTENT_MISROUTED_TO_REASONING", advice: /--reasoning-parser qwen3/ },
+  { name: "same shape when the text probe was misrouted too: the reasoning parser it is", probe: "tools", textProbe: "CONTENT_MISROUTED_TO_REASONING", chunks: [delta({ reasoning: "I should call get_weather" }), delta({}, "stop")], expect: "CONTENT_MISROUTED_TO_REASONING", advice: /--reasoning-parser qwen3/ },
+  { name: "hold-back with finish tool_calls (a parser that recorded a call it never sent)", probe: "tools", textProbe: "OK_REASONING", chunks: [delta({ reasoning: "call it" }), delta({}, "tool_calls")], expect: "TOOL_FINISH_MISMATCH", advice: /qwen3_coder/, notAdvice: /--reasoning-parser qwen3/ },
+  { name: "hold-back cut by the budget is reasoning-only, not swallowed", probe: "tools", textProbe: "OK_REASONING", chunks: [delta({ reasoning: longReasoning }), delta({}, "length")], expect: "REASONING_ONLY_TRUNCATED" },
+  { name: "tool probe <think> in content after a working text probe: no reasoning-parser advice", probe: "tools", textProbe: "OK_REASONING", body: msg({ content: "<think>x</think>I will not call it." }), expect: "REASONING_IN_CONTENT_TAGGED", notAdvice: /--reasoning-parser qwen3/ },
   { name: "tools: model answered in text (allowed, noted)", probe: "tools", body: msg({ content: "I cannot check live weather.", tool_calls: null }), expect: "OK_PLAIN", advice: /unverified/ },
   { name: "tools: reasoning-only truncated applies to the tool probe too", probe: "tools", body: msg({ content: null, reasoning: longReasoning }, "length"), expect: "REASONING_ONLY_TRUNCATED" },
 
@@ -156,10 +170,11 @@ function evidenceOf(row: Row) {
 describe("classifyResponse: reference scenarios and server flavours", () => {
   it.each(rows.map((r) => [r.name, r] as const))("%s", (_name, row) => {
     const acc = evidenceOf(row);
-    const got = classifyResponse(acc.evidence, ctxFor(row.kind === undefined ? "vllm" : row.kind));
+    const got = classifyResponse(acc.evidence, ctxFor(row.kind === undefined ? "vllm" : row.kind, { textProbe: row.textProbe ?? null }));
     expect(got.classification).toBe(row.expect);
     expect(got.verdict).toBe(VERDICT_OF[row.expect]);
     if (row.advice) expect(got.advice.join("\n")).toMatch(row.advice);
+    if (row.notAdvice) expect(got.advice.join("\n")).not.toMatch(row.notAdvice);
     if (got.verdict === "block") expect(got.advice.length).toBeGreaterThan(0);
   });
 
@@ -261,5 +276,88 @@ describe("combining the text and tool probes", () => {
     expect(got.advice.join(" ")).toMatch(/model\.gguf/);
     // Unknown list (null) is not evidence of ignoring.
     expect(combineClassifications(ok, toolsOk, ctxFor("vllm", { modelServed: null })).classification).toBe("OK_REASONING");
+  });
+});
+
+describe("never a reasoning parser when the text probe proved it works", () => {
+  // Every tool-probe shape of the table, re-judged after a healthy text probe.
+  const toolRows = rows.filter((r) => r.probe === "tools" && r.body !== undefined || (r.probe === "tools" && r.chunks !== undefined));
+  it.each(toolRows.map((r) => [r.name, r] as const))("%s", (_name, row) => {
+    for (const textProbe of ["OK_REASONING", "OK_PLAIN"] as const) {
+      const got = classifyResponse(evidenceOf(row).evidence, ctxFor(row.kind === undefined ? "vllm" : row.kind, { textProbe }));
+      expect(got.advice.join("\n")).not.toMatch(/Add `--reasoning-parser|--reasoning-format auto|separate reasoning_content/);
+      expect(got.classification).not.toBe("CONTENT_MISROUTED_TO_REASONING");
+    }
+  });
+
+  it("combined: text OK_REASONING + swallowed tool call blocks with tool-parser advice only", () => {
+    const text = classifyResponse(evidenceOf({ name: "t", body: msg({ content: "Paris.", reasoning: "think" }), expect: "OK_REASONING" }).evidence, ctxFor());
+    const ev = evidenceOf({ name: "v9b", probe: "tools", chunks: [delta({ reasoning: "call it" }), delta({}, "stop")], expect: "TOOL_CALLS_SWALLOWED" }).evidence;
+    const tools = classifyResponse(ev, ctxFor("vllm", { textProbe: text.classification }));
+    const got = combineClassifications(text, tools, ctxFor());
+    expect([got.classification, got.verdict, got.source]).toEqual(["TOOL_CALLS_SWALLOWED", "block", "tools"]);
+    expect(got.advice.join("\n")).toMatch(/--tool-call-parser qwen3_coder/);
+    expect(got.advice.join("\n")).not.toMatch(/Add `--reasoning-parser/);
+  });
+});
+
+describe("server version from system_fingerprint", () => {
+  it.each([
+    ["vllm-0.28.0-3f9a2c1d", "0.28.0"],
+    ["vllm-0.21.1-tp2-ep-a3b21f94", "0.21.1"],
+    ["vllm-0.22.0rc1-a3b21f94", "0.22.0rc1"],
+    ["vllm-0.23.1.dev12+g1234abc-nohash", "0.23.1.dev12+g1234abc"],
+    ["b6700-3df2244d", "b6700"],
+    ["fp_ollama", null],
+    ["my-custom-fingerprint", null],
+    [null, null],
+  ] as const)("%s → %s", (fingerprint, version) => {
+    expect(serverVersionFromFingerprint(fingerprint)).toBe(version);
+  });
+
+  it("the accumulator keeps the fingerprint from a stream's last chunk or a body", () => {
+    const stream = new ResponseAccumulator("text");
+    stream.addChunk(delta({ content: "x" }));
+    expect(stream.evidence.systemFingerprint).toBeNull();
+    stream.addChunk({ ...usageChunk(3), system_fingerprint: "vllm-0.28.0-3f9a2c1d" });
+    expect(stream.evidence.systemFingerprint).toBe("vllm-0.28.0-3f9a2c1d");
+    const body = new ResponseAccumulator("text");
+    body.addBody(msg({ content: "x" }, "stop", { system_fingerprint: null }));
+    expect(body.evidence.systemFingerprint).toBeNull();
+  });
+});
+
+describe("TOOL_CALLS_SWALLOWED: the non-streamed recheck", () => {
+  const recheck = (body: unknown) => evidenceOf({ name: "recheck", probe: "tools", body, expect: "OK_PLAIN" }).evidence;
+
+  it("XML as content names the Qwen3-Coder format", () => {
+    const advice = swallowedRecheckAdvice(recheck(msg({ content: xmlToolCall, tool_calls: [] })), "vllm").join("\n");
+    expect(advice).toMatch(/returned the tool call as text/);
+    expect(advice).toMatch(/Qwen3-Coder format, which `qwen3_coder` reads and `hermes` does not/);
+    expect(advice).toContain(JSON.stringify("<tool_call>\n<function=get_weather>\n<parameter=city>\nParis\n</…"));
+  });
+
+  it("a parsed call without streaming: only the streaming path loses it", () => {
+    const parsed = msg({ content: null, tool_calls: [{ id: "c", type: "function", function: { name: "get_weather", arguments: '{"city":"Paris"}' } }] }, "tool_calls");
+    expect(swallowedRecheckAdvice(recheck(parsed), "vllm").join("\n")).toMatch(/only its streaming path loses it/);
+  });
+
+  it("nothing telling (an error, or plain text): no extra advice", () => {
+    expect(swallowedRecheckAdvice(recheck(msg({ content: "It is sunny." })), "vllm")).toEqual([]);
+    const failed = new ResponseAccumulator("tools");
+    failed.addErrorBody(500, "Internal Server Error");
+    expect(swallowedRecheckAdvice(failed.evidence, "vllm")).toEqual([]);
+  });
+});
+
+describe("GET /version body", () => {
+  it.each([
+    ['{"version":"0.16.0"}', "0.16.0"],
+    ['{"version":"0.23.1.dev12+g1234abc"}', "0.23.1.dev12+g1234abc"],
+    ['{"version":"<script>"}', null],
+    ['{"v":"1"}', null],
+    ["not json", null],
+  ])("%s → %s", (body, version) => {
+    expect(versionFromBody(body)).toBe(version);
   });
 });

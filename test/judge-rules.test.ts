@@ -145,13 +145,13 @@ describe("collected results", () => {
     expect(c.tampering).toHaveLength(1);
     expect(c.unreadable).toBe(1);
     const count = countAgainstExpected(c, ["tests/a.test.js::one", "tests/a.test.js::two", "tests/a.test.js::three"]);
-    expect(count).toMatchObject({ expected: 3, ran: 2, passed: 1, failed: 1, missing: ["tests/a.test.js::three"], count_verified: true });
+    expect(count).toMatchObject({ expected: 3, expected_passed: 1, ran: 2, passed: 1, failed: 1, missing: ["tests/a.test.js::three"], count_verified: true });
     expect(countAgainstExpected(c, null).count_verified).toBe(false);
   });
 });
 
 describe("the verdict", () => {
-  const count = { expected: 2, ran: 2, passed: 2, failed: 0, missing: [], failing: [], count_verified: true };
+  const count = { expected: 2, expected_passed: 2, ran: 2, passed: 2, failed: 0, missing: [], failing: [], count_verified: true };
   const base = { captureError: null, findings: [], exitCode: 0, timedOut: false, count };
   const finding = { rule: "process-exit" as const, file: "m.js", line: 1, detail: "x" };
   it.each([

@@ -31,10 +31,26 @@ const EXPECTED: Record<string, { cls: string; verdict: "allow" | "warn" | "block
   E6: { cls: "ERR_STREAM", verdict: "block" },
 };
 
+/**
+ * What a flavour's server can send differs: vLLM never sends V11 or V8b (main not V3) and has no overload
+ * 503 (E5 queues and is answered), and only vLLM's hermes parser holds a tool call back (V9b).
+ */
+function expectedFor(flavour: Flavour): [string, (typeof EXPECTED)[string]][] {
+  const rows = Object.entries(EXPECTED);
+  if (!flavour.startsWith("vllm")) return rows;
+  return [
+    ...rows
+      .filter(([scenario]) => scenario !== "V11" && scenario !== "V8b" && !(scenario === "V3" && flavour === "vllm-main"))
+      .map(([scenario, want]): [string, (typeof EXPECTED)[string]] => (scenario === "E5" ? [scenario, { cls: "OK_REASONING", verdict: "allow" }] : [scenario, want])),
+    ["V9b", { cls: "TOOL_CALLS_SWALLOWED", verdict: "block", tools: "TOOL_CALLS_SWALLOWED" }],
+  ];
+}
+
 const KIND: Record<Flavour, string> = {
   "vllm-0.8": "vllm",
   "vllm-0.11": "vllm",
   "vllm-0.16": "vllm",
+  "vllm-main": "vllm",
   llamacpp: "llamacpp",
   ollama: "ollama",
   sglang: "sglang",
@@ -44,7 +60,7 @@ const KIND: Record<Flavour, string> = {
 describe.each(FLAVOURS.map((f) => [f] as const))("simulator flavour %s", (flavour) => {
   it("classifies every reference scenario", async () => {
     const rows = await Promise.all(
-      Object.entries(EXPECTED).map(async ([scenario, want]) => {
+      expectedFor(flavour).map(async ([scenario, want]) => {
         const sim = await startSimulator({ flavour, scenario });
         try {
           const result = await probeEndpoint(
@@ -92,4 +108,44 @@ describe("the user's qwen3.6 observation on one simulated server", () => {
       await sim.close();
     }
   });
+});
+
+describe("vLLM with --tool-call-parser hermes serving Qwen3.6's XML tool calls (V9b)", () => {
+  it.each([["vllm-0.16", "0.16.0", "/version"], ["vllm-main", "0.28.0", "system_fingerprint"]] as const)(
+    "%s: the text probe passes, the tool probe blocks with tool-parser advice, never a reasoning parser",
+    async (flavour, version, source) => {
+      const sim = await startSimulator({ flavour, scenario: "V9b" });
+      try {
+        const result = await probeEndpoint({ baseUrl: new SecretValue(sim.baseUrl), model: MODEL }, { timeoutMs: 20_000 });
+        expect([result.text.classification, result.tools?.classification, result.classification, result.verdict]).toEqual([
+          "OK_REASONING",
+          "TOOL_CALLS_SWALLOWED",
+          "TOOL_CALLS_SWALLOWED",
+          "block",
+        ]);
+        expect([result.failure_reason, result.marker]).toEqual(["provider response shape unavailable", "provider-response-shape-unavailable.txt"]);
+        const advice = result.advice.join("\n");
+        expect(advice).toMatch(/--tool-call-parser qwen3_coder/);
+        expect(advice).not.toMatch(/Add `--reasoning-parser/);
+        expect(result.tools).toMatchObject({ tool_calls: 0, content_chars: 0, finish_reason: "stop", stream: true });
+        expect(result.tools!.reasoning_chars).toBeGreaterThan(0);
+        // probe.json records the server version when the server tells it (system_fingerprint on main, else GET /version)
+        expect([result.server.version, result.server.version_source]).toEqual([version, source]);
+        if (flavour === "vllm-main") expect(result.server.system_fingerprint).toMatch(/^vllm-0\.28\.0-/);
+        else expect(result.server.system_fingerprint).toBeNull();
+        // asked again without streaming, the held-back XML shows: the Qwen3-Coder format
+        expect(result.tools!.non_stream_recheck).toMatchObject({ status: 200, tool_calls: 0, content_has_tool_call_text: true, finish_reason: "stop" });
+        expect(result.tools!.non_stream_recheck!.content_sample).toMatch(/^<tool_call>\n<function=get_weather>/);
+        expect(advice).toMatch(/Asked again without streaming.*`<function=…>` XML is the Qwen3-Coder format/s);
+        expect(sim.requests.filter((r) => r.path === "/v1/chat/completions" && r.tools.length > 0).map((r) => r.stream)).toEqual([true, false]);
+        const marker = renderProbeMarker(result);
+        expect(marker).toMatch(/TOOL_CALLS_SWALLOWED \(block\)/);
+        expect(marker).toMatch(/structured `tool_calls`/);
+        expect(marker).toMatch(/asked again without streaming: HTTP 200, finish_reason stop, tool_calls 0, content began: "<tool_call>/);
+        expect(marker).toContain(`kind vllm ${version}`);
+      } finally {
+        await sim.close();
+      }
+    },
+  );
 });

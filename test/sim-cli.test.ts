@@ -74,8 +74,9 @@ describe("cto-harness sim", () => {
   });
 
   it.each([
-    [["sim", "--flavour", "tgi"], /valid flavours: vllm-0.8, vllm-0.11, vllm-0.16, llamacpp, ollama, sglang, lmstudio/],
+    [["sim", "--flavour", "tgi"], /valid flavours: vllm-0.8, vllm-0.11, vllm-0.16, vllm-main, llamacpp, ollama, sglang, lmstudio/],
     [["sim", "--scenario", "V6"], /valid scenarios: solve, .*V2b.*E6/],
+    [["sim", "--flavour", "vllm-0.16", "--scenario", "V11"], /cannot happen on vLLM/],
     [["sim", "--api-key-env", "CTO_SIM_TEST_UNSET_VAR"], /CTO_SIM_TEST_UNSET_VAR/],
     [["sim", "--fixture", "no-such-fixture-id"], /--fixture/],
   ])("usage error %j exits 64", async (args, message) => {

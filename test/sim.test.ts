@@ -76,6 +76,7 @@ const REASONING_FIELDS: Record<Flavour, string[]> = {
   "vllm-0.8": ["reasoning_content"],
   "vllm-0.11": ["reasoning", "reasoning_content"],
   "vllm-0.16": ["reasoning"],
+  "vllm-main": ["reasoning"],
   llamacpp: ["reasoning_content"],
   ollama: ["reasoning"],
   sglang: ["reasoning_content"],
@@ -86,6 +87,7 @@ const EMPTY_CONTENT: Record<Flavour, null | ""> = {
   "vllm-0.8": null,
   "vllm-0.11": null,
   "vllm-0.16": null,
+  "vllm-main": null,
   llamacpp: "",
   ollama: "",
   sglang: null,
@@ -124,14 +126,15 @@ describe.each(FLAVOURS.map((f) => [f]))("flavour %s", (flavour) => {
     expect(msg.content).toBe("The answer is 4.");
     expect(body.choices[0].finish_reason).toBe("stop");
     expect(body.usage.total_tokens).toBe(body.usage.prompt_tokens + body.usage.completion_tokens);
-    if (flavour === "vllm-0.16") expect(body.usage.completion_tokens_details.reasoning_tokens).toBe(30);
+    // Only vLLM main counts reasoning tokens (PR #45802); UsageInfo had no such field before.
+    if (flavour === "vllm-main") expect(body.usage.completion_tokens_details.reasoning_tokens).toBe(30);
     else expect(body.usage.completion_tokens_details).toBeUndefined();
     if (flavour === "sglang") {
       expect(body.usage.reasoning_tokens).toBe(30);
       expect(msg.tool_calls).toBeNull();
     }
-    if (flavour.startsWith("vllm")) expect(msg.tool_calls).toEqual([]);
-    if (flavour === "llamacpp" || flavour === "ollama") expect("tool_calls" in msg).toBe(false);
+    if (flavour.startsWith("vllm") && flavour !== "vllm-main") expect(msg.tool_calls).toEqual([]);
+    if (flavour === "llamacpp" || flavour === "ollama" || flavour === "vllm-main") expect("tool_calls" in msg).toBe(false);
   });
 
   it("stream V1: deltas carry the flavour's field(s); usage chunk has choices []", async () => {
@@ -171,8 +174,12 @@ describe.each(FLAVOURS.map((f) => [f]))("flavour %s", (flavour) => {
       expect(ds.every((d) => d.content === "" || typeof d.content === "string" || d.content === undefined)).toBe(true);
     } else if (flavour === "llamacpp" || flavour === "sglang") {
       expect(finishChunk.choices[0].delta).toEqual({});
+    } else if (flavour.startsWith("vllm")) {
+      // vLLM: the last output step is the stop token, decoded to "": its own chunk, DeltaMessage() → {}
+      expect(finishChunk.choices[0].delta).toEqual(flavour === "vllm-0.11" ? { reasoning_content: null } : {});
+      expect(finishChunk.choices[0].stop_reason).toBeNull();
     } else {
-      // vLLM / LM Studio: the finish reason arrives with the last token
+      // LM Studio: the finish reason arrives with the last token
       expect(finishChunk.choices[0].delta.content).toBe(" 4.");
     }
     expect(sse.chunks.some((c) => Array.isArray(c.choices) && c.choices.length === 0)).toBe(false); // no usage without include_usage
@@ -275,6 +282,8 @@ describe("error bodies", () => {
   const notFound: [Flavour, number, (b: any) => void][] = [
     ["vllm-0.16", 404, (b) => expect(b).toEqual({ error: { message: "The model `nope` does not exist.", type: "NotFoundError", param: null, code: 404 } })],
     ["vllm-0.11", 404, (b) => expect(b.error.type).toBe("NotFoundError")],
+    // main: models/serving.py check_model passes param="model"
+    ["vllm-main", 404, (b) => expect(b).toEqual({ error: { message: "The model `nope` does not exist.", type: "NotFoundError", param: "model", code: 404 } })],
     ["vllm-0.8", 404, (b) => expect(b).toMatchObject({ object: "error", message: "The model `nope` does not exist.", code: 404 })],
     ["ollama", 404, (b) => expect(b.error.message).toBe("model 'nope' not found")],
     ["lmstudio", 404, (b) => expect(b.error.code).toBe("model_not_found")],
@@ -372,7 +381,7 @@ describe("error bodies", () => {
 
 describe("budget and reasoning scenarios", () => {
   it("V2 fills any budget with reasoning and never reaches content", async () => {
-    const server = await sim({ flavour: "vllm-0.16", scenario: "V2" });
+    const server = await sim({ flavour: "vllm-main", scenario: "V2" });
     for (const max_tokens of [16, 1024]) {
       const body = (await (await post(server, chatBody({ max_tokens }))).json()) as Json;
       expect(body.choices[0].message.content).toBeNull();
@@ -541,5 +550,159 @@ describe("connection-level scenarios", () => {
       { method: "POST", path: "/v1/chat/completions", model: MODEL, stream: true, tools: ["get_weather"], messageCount: 1, status: 200 },
       { method: "GET", path: "/v1/models", model: null, stream: false, tools: [], messageCount: 0, status: 200 },
     ]);
+  });
+});
+
+// Each row: a vLLM fact, the flavour(s) it holds for, and the vLLM source it was read in
+// (docs/simulator.md, "Checked against vLLM's source").
+describe("vLLM by version: shapes checked against vLLM's source", () => {
+  const VLLM: Flavour[] = ["vllm-0.8", "vllm-0.11", "vllm-0.16", "vllm-main"];
+
+  it.each(VLLM.map((f) => [f]))("%s non-stream body: nulls of model_dump(), usage, fingerprint, tool_calls", async (flavour) => {
+    const server = await sim({ flavour, scenario: "V1" });
+    const res = await post(server, chatBody());
+    expect(res.headers.get("server")).toBe("uvicorn");
+    const body = (await res.json()) as Json;
+    const choice = body.choices[0];
+    const msg = choice.message;
+    // UsageInfo.prompt_tokens_details is declared, None, and model_dump() keeps it.
+    expect(body.usage).toHaveProperty("prompt_tokens_details", null);
+    expect(choice.stop_reason).toBeNull();
+    if (flavour === "vllm-0.8") {
+      expect("token_ids" in choice).toBe(false);
+      expect("refusal" in msg).toBe(false);
+    } else {
+      // ≈0.10.2 on: token_ids / prompt_token_ids declared and None; ChatMessage's OpenAI extras None
+      expect(choice).toHaveProperty("token_ids", null);
+      expect(body).toHaveProperty("prompt_token_ids", null);
+      for (const field of ["refusal", "annotations", "audio", "function_call"]) expect(msg).toHaveProperty(field, null);
+    }
+    if (flavour === "vllm-main") {
+      expect(body.system_fingerprint).toMatch(/^vllm-0\.28\.0-[0-9a-f]{8}$/);
+      expect("tool_calls" in msg).toBe(false); // PR #44105
+      expect(body.usage.completion_tokens_details).toEqual({ reasoning_tokens: 30 }); // PR #45802
+    } else if (flavour !== "vllm-0.8") {
+      expect(body).toHaveProperty("system_fingerprint", null);
+      expect(msg.tool_calls).toEqual([]);
+      expect(body.usage.completion_tokens_details).toBeUndefined();
+    }
+  });
+
+  it.each(VLLM.map((f) => [f]))("%s stream: exclude_unset chunks, separate finish chunk, usage chunk without nulls", async (flavour) => {
+    const server = await sim({ flavour, scenario: "V1" });
+    const sse = await readSse(await post(server, chatBody({ stream: true, stream_options: { include_usage: true } })));
+    const [first, ...rest] = sse.chunks;
+    const usage = sse.chunks.at(-1)!;
+    const tokenChunks = rest.slice(0, -1);
+    expect(first!.choices[0].delta).toEqual(flavour === "vllm-0.11" ? { role: "assistant", content: "", reasoning_content: null } : { role: "assistant", content: "" });
+    const contentDeltas = tokenChunks.map((c) => c.choices[0].delta).filter((d) => typeof d.content === "string");
+    if (flavour === "vllm-0.11") {
+      // 0.11–0.15: the after-validator mirrors reasoning into reasoning_content on every delta
+      expect(contentDeltas.every((d) => d.reasoning_content === null && !("reasoning" in d))).toBe(true);
+    } else {
+      expect(contentDeltas.every((d) => Object.keys(d).join() === "content")).toBe(true);
+    }
+    if (flavour === "vllm-0.8") {
+      expect("prompt_token_ids" in first!).toBe(false);
+      expect(tokenChunks.every((c) => !("token_ids" in c.choices[0]))).toBe(true);
+    } else {
+      expect(first).toHaveProperty("prompt_token_ids", null);
+      expect("token_ids" in first!.choices[0]).toBe(false);
+      expect(tokenChunks.every((c) => c.choices[0].token_ids === null && !("prompt_token_ids" in c))).toBe(true);
+    }
+    const finish = tokenChunks.at(-1)!;
+    expect(finish.choices[0].finish_reason).toBe("stop");
+    expect(joined(sse, "content")).toBe("The answer is 4.");
+    // The usage-only chunk is dumped with exclude_none: no prompt_tokens_details: null there.
+    expect(usage.choices).toEqual([]);
+    expect("prompt_tokens_details" in usage.usage).toBe(false);
+    // system_fingerprint: main only, on the last chunk only (the usage chunk when there is one)
+    const withFingerprint = sse.chunks.filter((c) => "system_fingerprint" in c);
+    expect(withFingerprint).toEqual(flavour === "vllm-main" ? [usage] : []);
+    if (flavour === "vllm-main") {
+      expect(usage.usage.completion_tokens_details).toEqual({ reasoning_tokens: 30 });
+      const noUsage = await readSse(await post(server, chatBody({ stream: true })));
+      expect(noUsage.chunks.filter((c) => "system_fingerprint" in c)).toEqual([noUsage.chunks.at(-1)]);
+      expect(noUsage.chunks.at(-1)!.choices[0].finish_reason).toBe("stop");
+    }
+  });
+
+  it("a stream cut by max_tokens carries finish_reason on the last real token's chunk", async () => {
+    const server = await sim({ flavour: "vllm-0.16", scenario: "V2" });
+    const sse = await readSse(await post(server, chatBody({ stream: true, max_tokens: 8 })));
+    const last = sse.chunks.at(-1)!.choices[0];
+    expect(last.finish_reason).toBe("length");
+    expect(typeof last.delta.reasoning).toBe("string");
+    expect(deltas(sse).filter((d) => typeof d.reasoning === "string")).toHaveLength(8);
+  });
+
+  it("wrong HTTP method on a known route: 405 {detail: Method Not Allowed} with allow (FastAPI)", async () => {
+    const server = await sim({ flavour: "vllm-main" });
+    const get = await fetch(`${server.baseUrl}/chat/completions`);
+    expect(get.status).toBe(405);
+    expect(get.headers.get("allow")).toBe("POST");
+    expect(await get.json()).toEqual({ detail: "Method Not Allowed" });
+    const postModels = await fetch(`${server.baseUrl}/models`, { method: "POST" });
+    expect(postModels.status).toBe(405);
+    expect((await fetch(`${server.baseUrl}/nothing-here`)).status).toBe(404);
+    // Go's mux (Ollama) has no 405: unknown method is its plain 404
+    const ollama = await sim({ flavour: "ollama" });
+    expect((await fetch(`${ollama.baseUrl}/chat/completions`)).status).toBe(404);
+  });
+
+  it("impossible shapes leave the vLLM flavours: V11 and V8b are refused there; V9b only exists there", async () => {
+    for (const flavour of VLLM) {
+      await expect(startSimulator({ flavour, scenario: "V11" })).rejects.toThrow(/cannot happen on vLLM/);
+      await expect(startSimulator({ flavour, scenario: "V8b" })).rejects.toThrow(/llama\.cpp/);
+    }
+    await expect(startSimulator({ flavour: "llamacpp", scenario: "V9b" })).rejects.toThrow(/vllm-\*/);
+    // main's qwen3 reasoning parser keeps a </think>-less output as reasoning: no V3 there
+    await expect(startSimulator({ flavour: "vllm-main", scenario: "V3" })).rejects.toThrow(/qwen3_reasoning_parser/);
+    expect((await sim({ flavour: "vllm-0.16", scenario: "V3" })).scenario).toBe("V3");
+    // still there for the servers that do send them
+    expect((await sim({ flavour: "sglang", scenario: "V11" })).scenario).toBe("V11");
+  });
+
+  it("E5 on vLLM: no 503 (vLLM has none); the request queues and is answered late", async () => {
+    const server = await sim({ flavour: "vllm-0.16", scenario: "E5" });
+    const started = performance.now();
+    const res = await post(server, chatBody());
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as Json).choices[0].message.content).toBe("The answer is 4.");
+    expect(performance.now() - started).toBeGreaterThanOrEqual(1900);
+  });
+
+  it("V9 on vLLM main: the XML is content and the empty tool_calls list is omitted (PR #44105)", async () => {
+    const body = (await (await post(await sim({ flavour: "vllm-main", scenario: "V9" }), chatBody({ tools: [WEATHER_TOOL] }))).json()) as Json;
+    expect(body.choices[0].message.content).toMatch(/^<tool_call>\n<function=get_weather>/);
+    expect("tool_calls" in body.choices[0].message).toBe(false);
+  });
+});
+
+describe("V9b: vLLM's hermes tool parser holds back Qwen3-Coder XML tool calls", () => {
+  it.each((["vllm-0.11", "vllm-0.16", "vllm-main"] as Flavour[]).map((f) => [f]))(
+    "%s stream: reasoning, then neither content nor tool_calls, finish stop; usage still counts the XML",
+    async (flavour) => {
+      const server = await sim({ flavour, scenario: "V9b" });
+      const sse = await readSse(await post(server, chatBody({ tools: [WEATHER_TOOL], stream: true, stream_options: { include_usage: true } })));
+      const ds = deltas(sse);
+      expect(joined(sse, "reasoning")).toMatch(/^I should call a tool for this\./);
+      expect(joined(sse, "content")).toBe("");
+      expect(ds.some((d) => "tool_calls" in d)).toBe(false);
+      const finish = sse.chunks.filter((c) => c.choices.length > 0).at(-1)!.choices[0];
+      expect([finish.finish_reason, finish.delta]).toEqual(["stop", flavour === "vllm-0.11" ? { reasoning_content: null } : {}]);
+      const usage = sse.chunks.at(-1)!.usage;
+      expect(usage.completion_tokens).toBeGreaterThan(30 + 10);
+    },
+  );
+
+  it("non-stream: json.loads fails, the XML comes back as content (V9's shape); no tools → a plain answer", async () => {
+    const server = await sim({ flavour: "vllm-0.16", scenario: "V9b" });
+    const body = (await (await post(server, chatBody({ tools: [WEATHER_TOOL] }))).json()) as Json;
+    expect(body.choices[0].message.content).toMatch(/^<tool_call>\n<function=get_weather>\n<parameter=city>\nParis/);
+    expect(body.choices[0].message.tool_calls).toEqual([]);
+    expect(body.choices[0].finish_reason).toBe("stop");
+    const plain = (await (await post(server, chatBody())).json()) as Json;
+    expect(plain.choices[0].message.content).toBe("The answer is 4.");
   });
 });

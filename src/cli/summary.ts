@@ -1,7 +1,13 @@
 // Readable summary of a run for people (stderr).
+import { escapeLinesForTerminal } from "../text/names.ts";
 import type { Report } from "../evidence/report.ts";
 
+/** Model names, file names and details the agent or the server controls are shown with control characters escaped. */
 export function renderRunSummary(report: Report, runDir: string): string {
+  return escapeLinesForTerminal(renderRunLines(report, runDir));
+}
+
+function renderRunLines(report: Report, runDir: string): string {
   const lines = [
     `status: ${report.status}${report.failure_reason ? ` (${report.failure_reason})` : ""}`,
     `fixture: ${report.fixture.id}   engine: ${report.backend}   provider/model: ${report.case_model_provider}/${report.case_model}   endpoint: ${report.endpoint_kind}`,
@@ -12,6 +18,11 @@ export function renderRunSummary(report: Report, runDir: string): string {
   if (t.requests > 0) lines.push(`model traffic: ${t.requests} request(s), models ${t.models_seen.join(", ") || "-"}, ${t.prompt_tokens}+${t.completion_tokens} tokens, fallback ${t.fallback_detected ? "DETECTED" : "none"}`);
   lines.push(`changed files: ${report.changed_files.length ? report.changed_files.join(", ") : "(none)"}`);
   if (report.tests) lines.push(`tests: ${report.tests.passed ? "passed" : "failed"} (exit ${report.tests.exit_code ?? "-"}, ${report.tests.duration_ms} ms)`);
+  const j = report.judge;
+  if (j) {
+    const count = j.tests ? (j.tests.count_verified ? `${j.tests.expected_passed ?? 0}/${j.tests.expected} expected tests passed` : "test count not verified") : "tests not run";
+    lines.push(`judge: ${j.verdict} in a fresh tree, ${count}${j.findings.length ? `, ${j.findings.length} tampering finding(s): ${[...new Set(j.findings.map((f) => f.rule))].join(", ")}` : ""}`);
+  }
   if (report.baseline_comparison) {
     const b = report.baseline_comparison;
     lines.push(`baseline (fake-noop): ${b.baseline_status} → pass claim ${b.valid_for_pass_claim ? "valid" : "NOT valid"}`);

@@ -149,6 +149,7 @@ export const Report = z.object({
       tests: z
         .object({
           expected: z.number().int().nullable(),
+          expected_passed: z.number().int().nullable().optional(),
           ran: z.number().int(),
           passed: z.number().int(),
           failed: z.number().int(),

@@ -57,18 +57,32 @@ async function fromCacheOrOracle(fixture: Fixture, file: string, isolation?: { r
     /* not cached yet */
   }
   const result = await oracleRun(fixture, isolation);
-  // Only what the oracle really showed is kept: a failed oracle run is tried again next time.
-  if (result.oraclePassed) {
-    await mkdir(path.dirname(file), { recursive: true });
-    const tmp = `${file}.${process.pid}.tmp`;
-    await writeFile(tmp, JSON.stringify({ schema: "cto-harness/expected-tests@1", fixture_id: fixture.id, digest: fixture.digest, collectors: COLLECTORS_VERSION, tests: result.tests }, null, 2) + "\n");
-    await rename(tmp, file);
-  }
+  await storeExpected(file, fixture, result);
   return { tests: result.tests, source: result.source, note: result.note };
 }
 
+/** Keeps an oracle run's set. Only what the oracle really showed is kept: a failed oracle run is tried again next time. */
+async function storeExpected(file: string, fixture: Fixture, result: OracleResult): Promise<void> {
+  if (!result.oraclePassed) return;
+  await mkdir(path.dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
+  await writeFile(tmp, JSON.stringify({ schema: "cto-harness/expected-tests@1", fixture_id: fixture.id, digest: fixture.digest, collectors: COLLECTORS_VERSION, tests: result.tests }, null, 2) + "\n");
+  await rename(tmp, file);
+  memo.set(file, Promise.resolve({ tests: result.tests, source: "cache", note: result.note }));
+}
+
+/** `fixtures check`: a fresh oracle run whose set replaces what was recorded for this digest. */
+export async function recordExpectedTests(fixture: Fixture, env: NodeJS.ProcessEnv, isolation?: Isolation): Promise<OracleResult> {
+  const result = await oracleRun(fixture, isolation);
+  await storeExpected(cacheFile(env, fixture), fixture, result);
+  return result;
+}
+
 /** Applies the reference solution to a fresh tree and records which tests it passes. */
-export async function oracleRun(fixture: Fixture, isolation?: { roBinds: string[]; protectedPaths: string[] }): Promise<ExpectedTests & { oraclePassed: boolean }> {
+export type OracleResult = ExpectedTests & { oraclePassed: boolean; exitCode: number | null; timedOut: boolean };
+type Isolation = { roBinds: string[]; protectedPaths: string[] };
+
+export async function oracleRun(fixture: Fixture, isolation?: Isolation): Promise<OracleResult> {
   const scratch = await mkdtemp(path.join(os.tmpdir(), "cto-harness-expected-"));
   try {
     const tree = path.join(scratch, "tree");
@@ -81,11 +95,12 @@ export async function oracleRun(fixture: Fixture, isolation?: { roBinds: string[
       isolation,
     });
     if (!tests.passed) {
-      return { tests: null, source: "oracle run", oraclePassed: false, note: `the reference solution does not pass the tests (exit ${tests.exitCode ?? "none"}${tests.timedOut ? ", timed out" : ""}): the count cannot be verified` };
+      return { tests: null, source: "oracle run", oraclePassed: false, exitCode: tests.exitCode, timedOut: tests.timedOut, note: `the reference solution does not pass the tests (exit ${tests.exitCode ?? "none"}${tests.timedOut ? ", timed out" : ""}): the count cannot be verified` };
     }
     const passed = collected.tests.filter((t) => t.outcome === "pass").map((t) => t.id);
-    if (passed.length === 0) return { tests: null, source: "oracle run", oraclePassed: true, note: "the test runner reports no structured results" };
-    return { tests: passed, source: "oracle run", oraclePassed: true, note: null };
+    const ran = { oraclePassed: true, exitCode: tests.exitCode, timedOut: tests.timedOut, source: "oracle run" as const };
+    if (passed.length === 0) return { ...ran, tests: null, note: "the test runner reports no structured results" };
+    return { ...ran, tests: passed, note: null };
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }

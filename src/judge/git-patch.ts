@@ -3,7 +3,7 @@
 // paths before, and after) are assembled with update-index, so no work tree is scanned and
 // nothing in the agent's tree (ignore files, attributes, nested repositories, config) can
 // hide or alter a change. The patch applies with `git apply` to a fresh fixture copy.
-import { spawn } from "node:child_process";
+// One git process per patch (diff-tree): the objects and trees are written here.
 import { createHash } from "node:crypto";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
@@ -20,13 +20,13 @@ export function inPatch(c: ChangeEntry): boolean {
   return ok(c.before) && ok(c.after) && !(c.type === "dir");
 }
 
-async function writeBlob(gitDir: string, content: Buffer): Promise<string> {
-  const header = Buffer.from(`blob ${content.length}\0`);
-  const full = Buffer.concat([header, content]);
-  const sha = createHash("sha1").update(full).digest("hex");
-  const dir = path.join(gitDir, "objects", sha.slice(0, 2));
+async function writeObject(gitDir: string, kind: "blob" | "tree", content: Buffer): Promise<Buffer> {
+  const full = Buffer.concat([Buffer.from(`${kind} ${content.length}\0`), content]);
+  const sha = createHash("sha1").update(full).digest();
+  const hex = sha.toString("hex");
+  const dir = path.join(gitDir, "objects", hex.slice(0, 2));
   await mkdir(dir, { recursive: true });
-  await writeFile(path.join(dir, sha.slice(2)), deflateSync(full), { flag: "w" });
+  await writeFile(path.join(dir, hex.slice(2)), deflateSync(full, { level: 1 }));
   return sha;
 }
 
@@ -36,29 +36,57 @@ function gitMode(e: TreeEntry): string | null {
   return null;
 }
 
-async function writeTree(gitDir: string, work: string, indexName: string, entries: { e: TreeEntry }[]): Promise<string> {
-  const lines: Buffer[] = [];
-  for (const { e } of entries) {
-    const mode = gitMode(e);
-    if (!mode) continue;
-    const content = e.type === "symlink" ? e.target! : e.content!;
-    const sha = await writeBlob(gitDir, content);
-    lines.push(Buffer.concat([Buffer.from(`${mode} ${sha}\t`), e.name, Buffer.from([0])]));
-  }
-  const env = { GIT_DIR: gitDir, GIT_INDEX_FILE: path.join(work, indexName) };
-  await gitWithInput(work, ["update-index", "-z", "--index-info"], env, Buffer.concat(lines));
-  return (await git(work, ["write-tree"], env)).stdout.toString("utf8").trim();
+interface DirNode {
+  blobs: Map<string, { name: Buffer; mode: string; sha: Buffer }>;
+  dirs: Map<string, { name: Buffer; node: DirNode }>;
 }
 
-function gitWithInput(cwd: string, args: string[], env: Record<string, string>, input: Buffer): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-        const child = spawn("git", ["-c", "core.hooksPath=/dev/null", ...args], { cwd, env: { PATH: process.env.PATH ?? "/usr/bin:/bin", GIT_CONFIG_NOSYSTEM: "1", GIT_CONFIG_GLOBAL: "/dev/null", LC_ALL: "C", ...env }, stdio: ["pipe", "ignore", "pipe"] });
-        let err = "";
-        child.stderr.on("data", (d: Buffer) => (err += d.toString("utf8")));
-        child.on("error", reject);
-        child.on("close", (code) => (code === 0 ? resolve() : reject(new Error(`git ${args.join(" ")} failed: ${err.trim()}`))));
-        child.stdin.end(input);
-  });
+/**
+ * Writes the tree objects for `entries` directly (no git process, no index): git's tree
+ * format is small and fixed — entries `<mode> <name>\0<sha1>`, sorted by name with a
+ * directory compared as if its name ended in '/'.
+ */
+async function writeTree(gitDir: string, entries: TreeEntry[]): Promise<string> {
+  const root: DirNode = { blobs: new Map(), dirs: new Map() };
+  for (const e of entries) {
+    const mode = gitMode(e);
+    if (!mode) continue;
+    const sha = await writeObject(gitDir, "blob", e.type === "symlink" ? e.target! : e.content!);
+    const segs = splitName(e.name);
+    let node = root;
+    for (const seg of segs.slice(0, -1)) {
+      const key = seg.toString("latin1");
+      let child = node.dirs.get(key);
+      if (!child) node.dirs.set(key, (child = { name: seg, node: { blobs: new Map(), dirs: new Map() } }));
+      node = child.node;
+    }
+    const leaf = segs[segs.length - 1]!;
+    node.blobs.set(leaf.toString("latin1"), { name: leaf, mode, sha });
+  }
+  return (await writeDirNode(gitDir, root)).toString("hex");
+}
+
+async function writeDirNode(gitDir: string, node: DirNode): Promise<Buffer> {
+  const items: { sortKey: Buffer; bytes: Buffer }[] = [];
+  for (const b of node.blobs.values()) items.push({ sortKey: b.name, bytes: Buffer.concat([Buffer.from(`${b.mode} `), b.name, Buffer.from([0]), b.sha]) });
+  for (const d of node.dirs.values()) {
+    const sha = await writeDirNode(gitDir, d.node);
+    items.push({ sortKey: Buffer.concat([d.name, Buffer.from("/")]), bytes: Buffer.concat([Buffer.from("40000 "), d.name, Buffer.from([0]), sha]) });
+  }
+  items.sort((a, b) => Buffer.compare(a.sortKey, b.sortKey));
+  return writeObject(gitDir, "tree", Buffer.concat(items.map((i) => i.bytes)));
+}
+
+function splitName(name: Buffer): Buffer[] {
+  const out: Buffer[] = [];
+  let start = 0;
+  for (let i = 0; i <= name.length; i++) {
+    if (i === name.length || name[i] === 0x2f) {
+      out.push(name.subarray(start, i));
+      start = i + 1;
+    }
+  }
+  return out;
 }
 
 /** The binary-safe patch of every change `inPatch` accepts (content of modified files must be loaded). */
@@ -67,12 +95,13 @@ export async function buildPatch(changes: ChangeEntry[]): Promise<Buffer> {
   if (inside.length === 0) return Buffer.alloc(0);
   const work = await mkdtemp(path.join(os.tmpdir(), "cto-harness-patch-"));
   try {
+    // A bare repository is three entries; made by hand, it costs no git process.
     const gitDir = path.join(work, "store.git");
-    await git(work, ["init", "-q", "--bare", gitDir]);
-    const before = inside.filter((c) => c.before && c.before.type !== "dir").map((c) => ({ e: c.before! }));
-    const after = inside.filter((c) => c.after && c.after.type !== "dir").map((c) => ({ e: c.after! }));
-    const base = await writeTree(gitDir, work, "index.before", before);
-    const next = await writeTree(gitDir, work, "index.after", after);
+    await mkdir(path.join(gitDir, "objects"), { recursive: true });
+    await mkdir(path.join(gitDir, "refs"), { recursive: true });
+    await writeFile(path.join(gitDir, "HEAD"), "ref: refs/heads/main\n");
+    const base = await writeTree(gitDir, inside.filter((c) => c.before && c.before.type !== "dir").map((c) => c.before!));
+    const next = await writeTree(gitDir, inside.filter((c) => c.after && c.after.type !== "dir").map((c) => c.after!));
     const out = await git(work, ["diff-tree", "-p", "--binary", "--full-index", "--no-renames", "--no-ext-diff", "--no-textconv", "--no-color", base, next], { GIT_DIR: gitDir });
     return out.stdout;
   } finally {

@@ -72,7 +72,9 @@ export interface TestCount {
   ran: number;
   passed: number;
   failed: number;
-  /** Expected tests that did not run and pass (at most 50 listed). */
+  /** Expected tests that ran and passed (null without an expected set). */
+  expected_passed: number | null;
+  /** Expected tests that did not run (at most 50 listed). */
   missing: string[];
   /** Expected tests that ran and failed (at most 50 listed). */
   failing: string[];
@@ -87,6 +89,7 @@ export function countAgainstExpected(collected: CollectedResults, expected: read
   const missing = expected ? expected.filter((id) => byId.get(id) !== "pass" && byId.get(id) !== "fail") : [];
   return {
     expected: expected ? expected.length : null,
+    expected_passed: expected ? expected.filter((id) => byId.get(id) === "pass").length : null,
     ran: ran.length,
     passed: ran.filter((t) => t.outcome === "pass").length,
     failed: failing.length,

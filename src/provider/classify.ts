@@ -14,6 +14,7 @@ export const PROBE_CLASSES = [
   "TOOL_CALL_AS_TEXT",
   "TOOL_CALLS_OK",
   "TOOL_FINISH_MISMATCH",
+  "TOOL_CALLS_SWALLOWED",
   "ERR_MODEL_NOT_FOUND",
   "MODEL_NAME_IGNORED",
   "ERR_CONTEXT_OVERFLOW",
@@ -41,6 +42,7 @@ export const VERDICT_OF: Record<ProbeClass, Verdict> = {
   TOOLS_REJECTED_CONFIG: "block",
   TOOL_CALL_AS_TEXT: "block",
   TOOL_FINISH_MISMATCH: "block",
+  TOOL_CALLS_SWALLOWED: "block",
   ERR_MODEL_NOT_FOUND: "block",
   ERR_CONTEXT_OVERFLOW: "block",
   ERR_AUTH: "block",
@@ -91,6 +93,8 @@ export interface ResponseEvidence {
   toolCallNames: string[];
   /** Every tool call's arguments parsed as a JSON object; null when there were no calls. */
   toolArgumentsValid: boolean | null;
+  /** `system_fingerprint` the server sent (vLLM main: `vllm-<version>-…`), or null. */
+  systemFingerprint: string | null;
 }
 
 export interface ClassifyContext {
@@ -101,6 +105,12 @@ export interface ClassifyContext {
   servedModels: string[];
   /** Requested model is in the served list; null when the list was unavailable. */
   modelServed: boolean | null;
+  /**
+   * When classifying the tool probe: the text probe's class. `OK_REASONING` / `OK_PLAIN` prove
+   * that answers reach `content` (and reasoning its own field), so an empty tool answer is the
+   * tool parser's doing, never the reasoning parser's. Absent or null: not known.
+   */
+  textProbe?: ProbeClass | null;
 }
 
 export interface Classification {
@@ -126,6 +136,7 @@ export function emptyEvidence(probe: "text" | "tools"): ResponseEvidence {
     toolCalls: 0,
     toolCallNames: [],
     toolArgumentsValid: null,
+    systemFingerprint: null,
   };
 }
 
@@ -322,11 +333,27 @@ function reasoningParserAdvice(kind: ServerKind | null, unopened = false): strin
   }
 }
 
-function toolParserAdvice(kind: ServerKind | null, problem: "rejected" | "as-text" | "mismatch"): string[] {
+function toolParserAdvice(kind: ServerKind | null, problem: "rejected" | "as-text" | "mismatch" | "swallowed"): string[] {
   const vllmFlags =
     problem === "rejected"
       ? "Add `--enable-auto-tool-choice --tool-call-parser qwen3_coder` to `vllm serve` (`hermes` for Qwen3/Qwen2.5 JSON tool calls)."
       : "Use the tool parser that matches the model: `--tool-call-parser qwen3_coder` (or `qwen3_xml`) for Qwen3-Coder / Qwen3.5 / Qwen3.6 XML tool calls, `hermes` for Qwen3 / Qwen2.5 JSON.";
+  if (problem === "swallowed") {
+    switch (kind) {
+      case "vllm":
+        return [
+          "Start vLLM with the tool parser that matches the model: `--tool-call-parser qwen3_coder` for Qwen3-Coder / Qwen3.5 / Qwen3.6 (they write XML `<tool_call><function=…>` calls; `hermes` only reads JSON inside <tool_call> and, streaming, holds the XML back without ever emitting it).",
+          "The reasoning parser is fine (the text probe's answer arrived in `content`): do not change `--reasoning-parser`.",
+        ];
+      case "sglang":
+        return ["Start SGLang with the tool parser that matches the model: `--tool-call-parser qwen3_coder` for Qwen3-Coder / Qwen3.5 / Qwen3.6 XML tool calls."];
+      default:
+        return [
+          "Configure the server's tool-call parser for this model's format (vLLM/SGLang `--tool-call-parser qwen3_coder` for Qwen3-Coder / Qwen3.5 / Qwen3.6 XML calls).",
+          "The reasoning parser is fine (the text probe's answer arrived in `content`).",
+        ];
+    }
+  }
   switch (kind) {
     case "vllm":
       return [vllmFlags];
@@ -346,6 +373,21 @@ function toolParserAdvice(kind: ServerKind | null, problem: "rejected" | "as-tex
 // ---------------------------------------------------------------------------------------
 // Successful answers
 
+/** Text-probe classes that prove answers reach `content` (and reasoning, if any, its own field). */
+const CONTENT_ROUTING_WORKS: readonly ProbeClass[] = ["OK_REASONING", "OK_PLAIN"];
+
+/**
+ * The tool probe's answer vanished between the model and the client: nothing in `content`, no
+ * tool call, generation ended normally (`stop`) rather than by the budget or an error, while the
+ * text probe proved that answers do reach `content`. With the reasoning parser proven, what is
+ * left is the tool parser holding the model's call back (vLLM hermes + Qwen3-Coder XML, streaming).
+ */
+export function toolCallSwallowed(ev: ResponseEvidence, ctx: ClassifyContext, hasContent: boolean, truncated: boolean): boolean {
+  if (ev.probe !== "tools" || ev.toolCalls > 0 || hasContent || truncated || ev.timedOut) return false;
+  if (ev.finishReason !== "stop") return false;
+  return ctx.textProbe !== undefined && ctx.textProbe !== null && CONTENT_ROUTING_WORKS.includes(ctx.textProbe);
+}
+
 function classifyAnswer(ev: ResponseEvidence, ctx: ClassifyContext): Classification {
   const shape = analyseContent(ev.content);
   const hasContent = ev.content.trim().length > 0;
@@ -353,6 +395,13 @@ function classifyAnswer(ev: ResponseEvidence, ctx: ClassifyContext): Classificat
   const finish = ev.finishReason;
   // A stream cut without finish_reason whose usage shows the whole budget spent was truncated too.
   const truncated = finish === "length" || (finish === null && ev.completionTokens !== null && ev.completionTokens >= ctx.budget);
+
+  // The text probe proved the reasoning parser works: never advise one because of the tool probe.
+  const parserProven = ev.probe === "tools" && ctx.textProbe !== undefined && ctx.textProbe !== null && CONTENT_ROUTING_WORKS.includes(ctx.textProbe);
+  const parserAdvice = (unopened = false): string[] =>
+    parserProven
+      ? ["The text probe's answer arrived with the reasoning parser working, so this is the model's output for the tool request, not a reasoning-parser fault: leave `--reasoning-parser` as it is."]
+      : reasoningParserAdvice(ctx.serverKind, unopened);
 
   if (ev.probe === "text" && ev.toolCalls > 0) {
     // No tools were offered, yet a structured call came back: odd for the model, but the
@@ -382,32 +431,38 @@ function classifyAnswer(ev: ResponseEvidence, ctx: ClassifyContext): Classificat
         ...toolParserAdvice(ctx.serverKind, "mismatch"),
       ]);
     }
+    if (toolCallSwallowed(ev, ctx, hasContent, truncated)) {
+      return result("TOOL_CALLS_SWALLOWED", [
+        `Offered a tool, the model ${hasReasoning ? `reasoned (${ev.reasoningChars} chars) and then ` : ""}produced neither content nor a tool call, and the server ended with finish_reason '${finish}', although the text probe's answer arrived normally: the server's tool parser swallowed the model's tool call (vLLM's hermes parser does this, streaming, with Qwen3-Coder XML calls).`,
+        ...toolParserAdvice(ctx.serverKind, "swallowed"),
+      ]);
+    }
   }
 
   if (shape.opensThink) {
     if (shape.hasThinkClose) {
       return result("REASONING_IN_CONTENT_TAGGED", [
         "Reasoning arrived inside `content` wrapped in <think>…</think>: no reasoning parser is active, so an agent reads the reasoning as its answer.",
-        ...reasoningParserAdvice(ctx.serverKind),
+        ...parserAdvice(),
       ]);
     }
     return result("REASONING_IN_CONTENT_UNTERMINATED", [
       `Reasoning arrived inside \`content\` after <think> and never closed${truncated ? ` before max_tokens=${ctx.budget} ran out` : ""}.`,
-      ...reasoningParserAdvice(ctx.serverKind),
+      ...parserAdvice(),
       ...(truncated ? [`Raise the budget (--budget ${Math.max(ctx.budget * 4, 4096)}).`] : []),
     ]);
   }
   if (shape.hasThinkClose && !shape.hasThinkOpen) {
     return result("REASONING_IN_CONTENT_UNOPENED", [
       "Content holds reasoning closed by a lone </think>: the chat template opens <think> in the prompt (Qwen3 Thinking-2507, Qwen3.5/3.6) and no reasoning parser splits it off.",
-      ...reasoningParserAdvice(ctx.serverKind, true),
+      ...parserAdvice(true),
     ]);
   }
   if (hasContent && truncated && !hasReasoning && shape.looksLikeThinking) {
     return result("REASONING_IN_CONTENT_UNTERMINATED", [
       `Content reads like reasoning with no tags and was cut off by max_tokens=${ctx.budget}: the reasoning parser left unterminated reasoning in content (vLLM's qwen3 parser before ≈0.17 does this when truncated).`,
       `Raise the budget (--budget ${Math.max(ctx.budget * 4, 4096)}) or upgrade the server${ctx.serverKind === "vllm" || ctx.serverKind === null ? " (vLLM ≥0.17)" : ""}.`,
-      ...reasoningParserAdvice(ctx.serverKind),
+      ...parserAdvice(),
     ]);
   }
   if (hasContent) {
@@ -449,7 +504,7 @@ function classifyAnswer(ev: ResponseEvidence, ctx: ClassifyContext): Classificat
   if (hasReasoning) {
     return result("CONTENT_MISROUTED_TO_REASONING", [
       `Generation stopped normally (finish_reason '${finish}') but the whole answer is in the reasoning field and content is empty.`,
-      ...reasoningParserAdvice(ctx.serverKind),
+      ...parserAdvice(),
       "Pass chat_template_kwargs.enable_thinking explicitly (true or false) so the template and the reasoning parser agree.",
     ]);
   }
@@ -464,6 +519,29 @@ function classifyAnswer(ev: ResponseEvidence, ctx: ClassifyContext): Classificat
     `The server answered HTTP ${ev.status ?? "?"} with no content, reasoning or tool call (finish_reason '${finish ?? "none"}').`,
     "Check the server log and the model's chat template.",
   ]);
+}
+
+/**
+ * What a non-streamed repeat of a swallowed tool request showed (TOOL_CALLS_SWALLOWED): the
+ * call as text proves the model's format; a parsed call means only the streaming path loses it.
+ */
+export function swallowedRecheckAdvice(recheck: ResponseEvidence, kind: ServerKind | null): string[] {
+  if (recheck.toolCalls > 0) {
+    return [
+      "Asked again without streaming, the server did parse the tool call: only its streaming path loses it. Agents stream, so this still breaks them; use the model's own parser (`--tool-call-parser qwen3_coder` for Qwen3-Coder / Qwen3.5 / Qwen3.6) or a vLLM with a fixed streaming parser.",
+    ];
+  }
+  const shape = analyseContent(recheck.content);
+  if (shape.hasToolCallText) {
+    const xml = /<function=/i.test(recheck.content);
+    return [
+      `Asked again without streaming, the server returned the tool call as text in \`content\` (${JSON.stringify(truncate(recheck.content.trimStart(), 60))})${
+        xml ? ": `<function=…>` XML is the Qwen3-Coder format, which `qwen3_coder` reads and `hermes` does not" : ""
+      }.`,
+      ...(kind === "vllm" && xml ? [] : toolParserAdvice(kind, "as-text")),
+    ];
+  }
+  return [];
 }
 
 /** Classifies one probe request (the text probe or the tool probe). */

@@ -11,13 +11,14 @@ import {
   classifyResponse,
   combineClassifications,
   emptyEvidence,
+  swallowedRecheckAdvice,
   type Classification,
   type ClassifyContext,
   type ResponseEvidence,
   type ServerKind,
   type Verdict,
 } from "./classify.ts";
-import { ResponseAccumulator, isErrorPayload, parseErrorBody } from "./response-evidence.ts";
+import { ResponseAccumulator, isErrorPayload, parseErrorBody, serverVersionFromFingerprint, versionFromBody } from "./response-evidence.ts";
 
 export interface ProbeTarget {
   baseUrl: SecretValue;
@@ -52,6 +53,12 @@ export interface ServerFacts {
   simulated: boolean;
   /** HTTP status of GET /models (null: no answer). */
   models_status: number | null;
+  /** `system_fingerprint` of the chat answers, when the server sent one (vLLM main: `vllm-<version>-<hash>`). */
+  system_fingerprint: string | null;
+  /** Server version, when the server told it (`system_fingerprint`, or vLLM's `GET /version`), else null. */
+  version: string | null;
+  /** Where `version` came from. */
+  version_source: "system_fingerprint" | "/version" | null;
 }
 
 interface ProbeRequestCommon {
@@ -84,6 +91,18 @@ export interface ToolProbeResult extends ProbeRequestCommon {
   tool_names: string[];
   arguments_valid: boolean | null;
   content_has_tool_call_text: boolean;
+  /**
+   * TOOL_CALLS_SWALLOWED only: the same tool request asked once more without streaming, to see
+   * what the streaming path held back. null when not asked.
+   */
+  non_stream_recheck: {
+    status: number | null;
+    finish_reason: string | null;
+    tool_calls: number;
+    content_has_tool_call_text: boolean;
+    /** First characters of the content (redacted). */
+    content_sample: string;
+  } | null;
 }
 
 export interface ProbeResult {
@@ -114,6 +133,8 @@ export interface ProbeResult {
 interface Endpoint {
   /** Build the URL of `path` under the base (keeps the base's query string). */
   url(path: string): string;
+  /** The URL of a server-level `path` beside the base's `/v1`; null when the base does not end in /v1. */
+  rootUrl(path: string): string | null;
   headers: Record<string, string>;
   redact(text: string): string;
 }
@@ -151,6 +172,13 @@ function endpointOf(target: ProbeTarget): Endpoint {
     url(path: string): string {
       const u = new URL(base.href);
       u.pathname = `${basePath}${path}`;
+      return u.href;
+    },
+    rootUrl(path: string): string | null {
+      // Server-level routes (vLLM /version) sit beside /v1, not under it.
+      if (!/\/v1$/.test(basePath)) return null;
+      const u = new URL(base.href);
+      u.pathname = `${basePath.replace(/\/v1$/, "")}${path}`;
       return u.href;
     },
     headers,
@@ -402,6 +430,9 @@ async function fetchModels(ep: Endpoint, model: string, deadline: AbortSignal, c
     context_length: null,
     simulated: false,
     models_status: null,
+    system_fingerprint: null,
+    version: null,
+    version_source: null,
   };
   let res: Response;
   try {
@@ -439,6 +470,22 @@ async function fetchModels(ep: Endpoint, model: string, deadline: AbortSignal, c
   }
   facts.model_served = facts.models.length > 0 ? isModelServed(model, facts.models) : null;
   return { facts, evidence, elapsedMs: clock.now() - begun };
+}
+
+/** vLLM's `GET /version` (public, beside /v1): the server version, or null. Never throws. */
+async function fetchVersion(ep: Endpoint, deadline: AbortSignal): Promise<string | null> {
+  const url = ep.rootUrl("/version");
+  if (url === null) return null;
+  try {
+    const res = await fetch(url, { headers: ep.headers, signal: AbortSignal.any([deadline, AbortSignal.timeout(5000)]) });
+    if (!res.ok) {
+      await res.body?.cancel().catch(() => {});
+      return null;
+    }
+    return versionFromBody(await readCapped(res, 4096));
+  } catch {
+    return null;
+  }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -536,6 +583,9 @@ export async function probeEndpoint(target: ProbeTarget, opts: ProbeOptions = {}
     context_length: null,
     simulated: false,
     models_status: null,
+    system_fingerprint: null,
+    version: null,
+    version_source: null,
   };
 
   if (!ep) {
@@ -575,16 +625,35 @@ export async function probeEndpoint(target: ProbeTarget, opts: ProbeOptions = {}
         }
         return outcome;
       });
-  const [textOut, toolsOut] = await Promise.all([textPromise, toolsPromise]);
+  const versionPromise = models.facts.kind === "vllm" ? fetchVersion(endpoint, deadline) : Promise.resolve(null);
+  const [textOut, toolsOut, versionBody] = await Promise.all([textPromise, toolsPromise, versionPromise]);
   checkAborted();
 
   const simulated = models.facts.simulated || textOut.simulated || (toolsOut?.simulated ?? false);
   const kind = models.facts.kind ?? serverKindOf(null, textOut.server);
-  const server: ServerFacts = { ...models.facts, reachable: models.facts.reachable || textOut.acc.evidence.status !== null, simulated, kind };
+  const fingerprint = textOut.acc.evidence.systemFingerprint ?? toolsOut?.acc.evidence.systemFingerprint ?? null;
+  const fingerprintVersion = serverVersionFromFingerprint(fingerprint);
+  const server: ServerFacts = {
+    ...models.facts,
+    reachable: models.facts.reachable || textOut.acc.evidence.status !== null,
+    simulated,
+    kind,
+    system_fingerprint: fingerprint === null ? null : ep.redact(fingerprint),
+    version: fingerprintVersion ?? versionBody,
+    version_source: fingerprintVersion !== null ? "system_fingerprint" : versionBody !== null ? "/version" : null,
+  };
   const finalCtx: ClassifyContext = { ...ctx, serverKind: kind };
 
   const textCls = classifyResponse(textOut.acc.evidence, finalCtx);
-  const toolsCls = toolsOut ? classifyResponse(toolsOut.acc.evidence, finalCtx) : null;
+  // The tool probe is judged knowing what the text probe proved (e.g. the reasoning parser works).
+  let toolsCls = toolsOut ? classifyResponse(toolsOut.acc.evidence, { ...finalCtx, textProbe: textCls.classification }) : null;
+  // A swallowed streamed tool call: ask once without streaming to see what was held back.
+  let recheck: ChatOutcome | null = null;
+  if (toolsCls?.classification === "TOOL_CALLS_SWALLOWED" && toolsOut?.stream === true) {
+    recheck = await chatRequest("tools", endpoint, target, budget, deadline, clock, false);
+    checkAborted();
+    toolsCls = { ...toolsCls, advice: [...toolsCls.advice, ...swallowedRecheckAdvice(recheck.acc.evidence, kind)] };
+  }
   const overall = combineClassifications(textCls, toolsCls, finalCtx);
 
   const text = requestResult(textOut, textOut.acc.evidence, textCls, ep, textOut.acc.contentChars);
@@ -597,6 +666,16 @@ export async function probeEndpoint(target: ProbeTarget, opts: ProbeOptions = {}
       tool_names: [...ev.toolCallNames],
       arguments_valid: ev.toolArgumentsValid,
       content_has_tool_call_text: /<tool_call>|<function=/i.test(ev.content),
+      non_stream_recheck:
+        recheck === null
+          ? null
+          : {
+              status: recheck.acc.evidence.status,
+              finish_reason: recheck.acc.evidence.finishReason,
+              tool_calls: recheck.acc.evidence.toolCalls,
+              content_has_tool_call_text: /<tool_call>|<function=/i.test(recheck.acc.evidence.content),
+              content_sample: ep.redact(recheck.acc.evidence.content.slice(0, 160)),
+            },
     };
   }
   return finish(overall, server, text, tools, {
@@ -614,6 +693,7 @@ export async function probeEndpoint(target: ProbeTarget, opts: ProbeOptions = {}
 
 const EXPECTED: Record<string, string> = {
   ERR_UNREACHABLE: "an HTTP answer from GET {base}/models",
+  TOOL_CALLS_SWALLOWED: "structured `tool_calls` (or `content`) in the answer to a request that offered a tool, after any reasoning",
   REASONING_ONLY_TRUNCATED: "assistant `content` within the budget, after any reasoning",
 };
 
@@ -624,7 +704,7 @@ export function renderProbeMarker(result: ProbeResult): string {
   if (result.failure_reason) lines.push(`failure_reason: ${result.failure_reason}`);
   lines.push(`model: ${result.model}    budget (max_tokens): ${result.budget}`);
   lines.push(
-    `server: ${result.server.reachable ? "reachable" : "unreachable"}, kind ${result.server.kind ?? "unknown"}${result.server.simulated ? " (simulator)" : ""}, serves [${result.server.models.join(", ")}]${
+    `server: ${result.server.reachable ? "reachable" : "unreachable"}, kind ${result.server.kind ?? "unknown"}${result.server.version ? ` ${result.server.version}` : ""}${result.server.simulated ? " (simulator)" : ""}, serves [${result.server.models.join(", ")}]${
       result.server.context_length ? `, context ${result.server.context_length}` : ""
     }`,
   );
@@ -643,6 +723,14 @@ export function renderProbeMarker(result: ProbeResult): string {
     lines.push(`  - ${parts.join("; ")}`);
     if (r.error) lines.push(`    server said: ${r.error}`);
     if (r.content_sample) lines.push(`    content began: ${JSON.stringify(r.content_sample.slice(0, 120))}`);
+    if ("non_stream_recheck" in r && r.non_stream_recheck) {
+      const n = r.non_stream_recheck;
+      lines.push(
+        `    asked again without streaming: HTTP ${n.status ?? "-"}, finish_reason ${n.finish_reason ?? "-"}, tool_calls ${n.tool_calls}${
+          n.content_sample ? `, content began: ${JSON.stringify(n.content_sample.slice(0, 120))}` : ""
+        }`,
+      );
+    }
   }
   lines.push("");
   lines.push("Expected:");
@@ -677,7 +765,19 @@ export async function discoverServer(target: ProbeTarget, opts: { signal?: Abort
   try {
     ep = endpointOf(target);
   } catch {
-    return { reachable: false, kind: null, owned_by: null, models: [], model_served: null, context_length: null, simulated: false, models_status: null };
+    return {
+      reachable: false,
+      kind: null,
+      owned_by: null,
+      models: [],
+      model_served: null,
+      context_length: null,
+      simulated: false,
+      models_status: null,
+      system_fingerprint: null,
+      version: null,
+      version_source: null,
+    };
   }
   return (await fetchModels(ep, target.model, deadline, clock)).facts;
 }

@@ -51,6 +51,32 @@ export function parseErrorBody(body: unknown): ErrorInfo | null {
   return null;
 }
 
+/**
+ * The server version a `system_fingerprint` names, when it names one: vLLM (PR #40537,
+ * fingerprint.py) sends `vllm-<version>[-tp2…]-<hash8>`, llama.cpp `b<build>-<commit>`.
+ * Opaque fingerprints (`fp_ollama`, vLLM's `hash` / `custom` modes) name none: null.
+ */
+export function serverVersionFromFingerprint(fingerprint: string | null): string | null {
+  if (fingerprint === null) return null;
+  const vllm = /^vllm-(\d+\.\d+(?:\.\d+)?(?:[.+-]?(?:dev|rc|post)\d*)?(?:\+[0-9a-z.]+)?)-/i.exec(fingerprint);
+  if (vllm) return vllm[1]!;
+  const llama = /^(b\d+)-[0-9a-f]+$/i.exec(fingerprint);
+  if (llama) return llama[1]!;
+  return null;
+}
+
+/** The version in a `GET /version` body (vLLM: `{"version":"0.16.0"}`), or null. */
+export function versionFromBody(text: string): string | null {
+  try {
+    const body = JSON.parse(text) as unknown;
+    if (!isObj(body) || typeof body.version !== "string") return null;
+    const version = body.version.trim();
+    return /^[0-9A-Za-z.+_-]{1,64}$/.test(version) ? version : null;
+  } catch {
+    return null;
+  }
+}
+
 /** Whether a parsed stream chunk / body is an error object rather than a completion. */
 export function isErrorPayload(payload: unknown): boolean {
   return isObj(payload) && (payload.error !== undefined || payload.object === "error");
@@ -159,6 +185,10 @@ export class ResponseAccumulator {
     if (typeof rt === "number") this.evidence.reasoningTokens = rt;
   }
 
+  #addFingerprint(value: unknown): void {
+    if (typeof value === "string" && value.length > 0 && value.length <= 200) this.evidence.systemFingerprint = value;
+  }
+
   #setError(payload: unknown, inStream: boolean): void {
     this.evidence.error = parseErrorBody(payload) ?? { message: "error without a message", type: null, code: null };
     if (inStream) this.evidence.streamError = true;
@@ -173,6 +203,7 @@ export class ResponseAccumulator {
     }
     if (!isObj(payload)) return;
     this.#addUsage(payload.usage);
+    this.#addFingerprint(payload.system_fingerprint);
     const choices = Array.isArray(payload.choices) ? payload.choices : [];
     for (const choice of choices) {
       if (!isObj(choice) || (typeof choice.index === "number" && choice.index !== 0)) continue;
@@ -192,6 +223,7 @@ export class ResponseAccumulator {
     }
     if (!isObj(payload)) return;
     this.#addUsage(payload.usage);
+    this.#addFingerprint(payload.system_fingerprint);
     const choices = Array.isArray(payload.choices) ? payload.choices : [];
     const choice = choices.find((c) => isObj(c)) as Json | undefined;
     if (!choice) return;

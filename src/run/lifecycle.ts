@@ -364,7 +364,7 @@ export async function runOnce(opts: RunOptions): Promise<RunResult> {
       const workspace = join(runDir, "workspace");
       const { baselineCommit } = await timed("workspace", () => prepareWorkspace(fixture!, workspace));
       // What the agent starts from, held outside its reach: the capture compares against this.
-      const pristine = await timed("workspace", () => snapshotPristine(workspace));
+      const pristine = await timed("snapshot", () => snapshotPristine(workspace));
       trace.emit("workspace_prepared", { baseline_commit: baselineCommit, entries: pristine.entries.size });
       const testIsolation = isolationUsed === "bwrap" ? { roBinds: await projectNodeBinds(PROJECT_ROOT), protectedPaths } : undefined;
       // The expected tests come from an oracle run (cached by digest); it overlaps the agent.

@@ -17,6 +17,12 @@ export interface Answer {
   finishReason: FinishReason;
   /** V11: `finish_reason: tool_calls` with a literal empty list, whatever the flavour usually sends. */
   emptyToolCallList?: boolean;
+  /**
+   * V9b: the content (a tool call the server's parser cannot read) is generated and counted but a
+   * stream never carries it: vLLM's hermes parser holds back everything from `<tool_call>` on.
+   * Non-stream answers carry it as content.
+   */
+  contentHeldBackInStream?: boolean;
 }
 
 /**
@@ -51,10 +57,10 @@ export function applyBudget(answer: Answer, maxTokens: number | null): Answer {
   const content = tokenize(answer.content);
   if (reasoning.length + content.length <= maxTokens) return answer;
   if (reasoning.length >= maxTokens) {
-    return { reasoning: reasoning.slice(0, maxTokens).join(""), content: "", toolCalls: [], finishReason: "length" };
+    return { ...answer, reasoning: reasoning.slice(0, maxTokens).join(""), content: "", toolCalls: [], finishReason: "length" };
   }
   const left = maxTokens - reasoning.length;
-  return { reasoning: answer.reasoning, content: content.slice(0, left).join(""), toolCalls: [], finishReason: "length" };
+  return { ...answer, content: content.slice(0, left).join(""), toolCalls: [], finishReason: "length" };
 }
 
 const FILLER = [

@@ -7,6 +7,8 @@ export interface ErrorReply {
   status: number;
   contentType: string;
   body: string;
+  /** Extra response headers (405's `allow`). */
+  headers?: Record<string, string>;
 }
 
 export type ErrorKind =
@@ -17,7 +19,9 @@ export type ErrorKind =
   | { kind: "server-error"; message: string }
   | { kind: "overloaded" }
   | { kind: "loading" }
-  | { kind: "route-not-found"; method: string; path: string };
+  | { kind: "route-not-found"; method: string; path: string }
+  /** A known route asked with another method (FastAPI servers answer 405). */
+  | { kind: "method-not-allowed"; method: string; path: string; allow: string };
 
 const JSON_TYPE = "application/json";
 
@@ -56,7 +60,7 @@ function shaped(profile: FlavourProfile, status: number, message: string, extra:
   switch (profile.errorStyle) {
     case "vllm-nested":
       // vLLM ≥0.10.1
-      body = { error: { message, type: vllmType(status), param: null, code: status } };
+      body = { error: { message, type: vllmType(status), param: extra.param ?? null, code: status } };
       break;
     case "vllm-flat":
     case "sglang":
@@ -87,7 +91,7 @@ export function errorReply(profile: FlavourProfile, error: ErrorKind): ErrorRepl
       switch (profile.errorStyle) {
         case "vllm-nested":
         case "vllm-flat":
-          return shaped(profile, 404, `The model \`${error.model}\` does not exist.`);
+          return shaped(profile, 404, `The model \`${error.model}\` does not exist.`, { param: profile.vllm?.modelNotFoundParam ?? null });
         case "sglang":
           return shaped(profile, 404, `The model '${error.model}' does not exist.`);
         case "llamacpp":
@@ -161,10 +165,16 @@ export function errorReply(profile: FlavourProfile, error: ErrorKind): ErrorRepl
     case "server-error":
       return shaped(profile, 500, error.message);
     case "overloaded":
+      // vLLM has no such answer (it queues; scenarios.ts E5): refuse to invent one.
+      if (profile.kind === "vllm") break;
       if (profile.kind === "ollama") return shaped(profile, 503, "server busy, please try again.  maximum pending requests exceeded");
       return shaped(profile, 503, "server busy: too many pending requests, please retry later");
     case "loading":
       return shaped(profile, 503, "Loading model");
+    case "method-not-allowed":
+      // Starlette's router: a path that matched with another method → 405 {"detail":"Method Not Allowed"}.
+      if (profile.kind === "vllm" || profile.kind === "sglang") return { ...json(405, { detail: "Method Not Allowed" }), headers: { allow: error.allow } };
+      return errorReply(profile, { kind: "route-not-found", method: error.method, path: error.path });
     case "route-not-found":
       switch (profile.kind) {
         case "vllm":

@@ -67,15 +67,20 @@ export function toolCallId(profile: FlavourProfile): string {
   }
 }
 
-export function usageOf(profile: FlavourProfile, answer: Answer, promptTokens: number): Record<string, unknown> {
+/**
+ * `usage` in the flavour's shape. `stream`: the usage-only last chunk, which vLLM serialises
+ * with `exclude_none` (serving.py), so its `prompt_tokens_details: null` disappears there.
+ */
+export function usageOf(profile: FlavourProfile, answer: Answer, promptTokens: number, stream = false): Record<string, unknown> {
   const counted = completionTokens(answer);
   const usage: Record<string, unknown> = {
     prompt_tokens: promptTokens,
     total_tokens: promptTokens + counted.total,
     completion_tokens: counted.total,
   };
+  // vLLM's UsageInfo declares prompt_tokens_details (None unless --enable-prompt-tokens-details).
+  if (profile.kind === "vllm" && !stream) usage.prompt_tokens_details = null;
   if (profile.usageReasoning === "completion_tokens_details") {
-    usage.prompt_tokens_details = null;
     usage.completion_tokens_details = { reasoning_tokens: counted.reasoning };
   } else if (profile.usageReasoning === "top-level") {
     usage.prompt_tokens_details = null;
@@ -101,9 +106,17 @@ function llamacppTimings(answer: Answer, promptTokens: number): Record<string, n
 // ---------------------------------------------------------------------------------------
 // Non-stream
 
+/** Whether a message carries an explicit empty `tool_calls` list. */
+function emptyToolCallList(profile: FlavourProfile, answer: Answer): boolean {
+  if (profile.omitsEmptyToolCalls) return false;
+  return answer.emptyToolCallList === true || profile.noToolCalls === "empty-list";
+}
+
 export function renderCompletion(profile: FlavourProfile, answer: Answer, meta: RenderMeta): Record<string, unknown> {
+  const vllm = profile.vllm;
   const message: Record<string, unknown> = { role: "assistant" };
   message.content = answer.content !== "" ? answer.content : profile.emptyContent;
+  for (const field of vllm?.messageNulls ?? []) message[field] = null;
   for (const field of profile.reasoningFields) {
     if (answer.reasoning !== "") message[field] = answer.reasoning;
     else if (profile.reasoningNullWhenEmpty) message[field] = null;
@@ -115,7 +128,7 @@ export function renderCompletion(profile: FlavourProfile, answer: Answer, meta: 
       type: "function",
       function: { name: call.name, arguments: call.arguments },
     }));
-  } else if (answer.emptyToolCallList === true || profile.noToolCalls === "empty-list") {
+  } else if (emptyToolCallList(profile, answer)) {
     message.tool_calls = [];
   } else if (profile.noToolCalls === "null") {
     message.tool_calls = null;
@@ -125,6 +138,7 @@ export function renderCompletion(profile: FlavourProfile, answer: Answer, meta: 
   if (profile.kind === "vllm" || profile.kind === "sglang" || profile.kind === "lmstudio") choice.logprobs = null;
   choice.finish_reason = answer.finishReason;
   if (profile.kind === "vllm") choice.stop_reason = null;
+  for (const field of vllm?.choiceNulls ?? []) choice[field] = null;
   if (profile.kind === "sglang") choice.matched_stop = answer.finishReason === "length" ? null : 151645;
 
   const body: Record<string, unknown> = {
@@ -135,6 +149,7 @@ export function renderCompletion(profile: FlavourProfile, answer: Answer, meta: 
     choices: [choice],
     usage: usageOf(profile, answer, meta.promptTokens),
   };
+  for (const field of vllm?.bodyNulls ?? []) body[field] = null;
   if (profile.systemFingerprint !== null) body.system_fingerprint = profile.systemFingerprint;
   if (profile.kind === "vllm") body.prompt_logprobs = null;
   if (profile.kind === "llamacpp") body.timings = llamacppTimings(answer, meta.promptTokens);
@@ -150,11 +165,21 @@ function sglangDelta(fields: Record<string, unknown>): Record<string, unknown> {
 }
 
 export function renderStream(profile: FlavourProfile, answer: Answer, meta: RenderMeta): StreamEvent[] {
-  const chunk = (delta: Record<string, unknown>, finishReason: string | null = null): Record<string, unknown> => {
-    const choice: Record<string, unknown> = { index: 0, delta };
+  const vllm = profile.vllm;
+  const fingerprintEverywhere = profile.systemFingerprint !== null && vllm?.fingerprintOnFinalChunkOnly !== true;
+  const chunk = (
+    delta: Record<string, unknown>,
+    finishReason: string | null = null,
+    opts: { first?: boolean; last?: boolean } = {},
+  ): Record<string, unknown> => {
+    // vLLM 0.11–0.15: the validator sets reasoning_content on every DeltaMessage, so exclude_unset keeps it (null).
+    const shaped = vllm?.mirrorsReasoningContent === true && !("reasoning_content" in delta) ? { ...delta, reasoning_content: null } : delta;
+    const choice: Record<string, unknown> = { index: 0, delta: shaped };
     if (profile.kind === "vllm" || profile.kind === "sglang" || profile.kind === "lmstudio") choice.logprobs = null;
     choice.finish_reason = finishReason;
     if (finishReason !== null && profile.kind === "vllm") choice.stop_reason = null;
+    // vLLM ≈0.10.2 on: token_ids is passed (None unless return_token_ids) on every chunk but the role chunk.
+    if (vllm?.streamTokenIds === true && opts.first !== true) choice.token_ids = null;
     if (profile.kind === "sglang") choice.matched_stop = finishReason === "stop" ? 151645 : null;
     const body: Record<string, unknown> = {
       id: meta.id,
@@ -162,8 +187,13 @@ export function renderStream(profile: FlavourProfile, answer: Answer, meta: Rend
       created: meta.created,
       model: meta.model,
     };
-    if (profile.systemFingerprint !== null) body.system_fingerprint = profile.systemFingerprint;
+    if (fingerprintEverywhere) body.system_fingerprint = profile.systemFingerprint;
     body.choices = [choice];
+    if (vllm?.streamTokenIds === true && opts.first === true) body.prompt_token_ids = null;
+    // vLLM main: the fingerprint rides the terminal chunk, or the usage chunk when there is one.
+    if (opts.last === true && vllm?.fingerprintOnFinalChunkOnly === true && !meta.includeUsage && profile.systemFingerprint !== null) {
+      body.system_fingerprint = profile.systemFingerprint;
+    }
     return body;
   };
 
@@ -175,7 +205,9 @@ export function renderStream(profile: FlavourProfile, answer: Answer, meta: Rend
     for (const field of profile.reasoningFields) delta[field] = piece;
     deltas.push({ delta: profile.kind === "sglang" ? sglangDelta(delta) : delta, cost: 1 });
   }
-  for (const piece of tokenize(answer.content)) {
+  // vLLM's hermes parser streams nothing from `<tool_call>` on when the call inside is not its JSON (V9b).
+  const streamedContent = answer.contentHeldBackInStream === true ? "" : answer.content;
+  for (const piece of tokenize(streamedContent)) {
     deltas.push({ delta: profile.kind === "sglang" ? sglangDelta({ content: piece }) : { content: piece }, cost: 1 });
   }
   answer.toolCalls.forEach((call, index) => {
@@ -211,17 +243,23 @@ export function renderStream(profile: FlavourProfile, answer: Answer, meta: Rend
         : profile.kind === "sglang"
           ? sglangDelta({ role: "assistant", content: "" })
           : { role: "assistant", content: "" };
-    events.push({ kind: "data", payload: chunk(opening), cost: 0 });
+    events.push({ kind: "data", payload: chunk(opening, null, { first: true }), cost: 0 });
   }
 
-  if (profile.finishOnOwnChunk) {
+  // Held-back tokens still cost generation time: they are paid on the finish chunk.
+  const heldBackCost = streamedContent === answer.content ? 0 : tokenize(answer.content).length;
+  const ownFinishChunk =
+    profile.finishOnOwnChunk === true ||
+    (profile.finishOnOwnChunk === "unless-length" && (answer.finishReason !== "length" || heldBackCost > 0));
+  if (ownFinishChunk) {
+    // vLLM: the last output step is the stop token, decoded to "" (or a held-back token): DeltaMessage() → {}.
     for (const { delta, cost } of deltas) events.push({ kind: "data", payload: chunk(delta), cost });
-    events.push({ kind: "data", payload: chunk({}, answer.finishReason), cost: 0 });
+    events.push({ kind: "data", payload: chunk({}, answer.finishReason, { last: true }), cost: heldBackCost });
   } else {
-    // vLLM / LM Studio: the finish reason rides on the last generated token's chunk.
+    // vLLM cut by max_tokens, LM Studio: the finish reason rides on the last generated token's chunk.
     const last = deltas.pop() ?? { delta: { content: "" }, cost: 0 };
     for (const { delta, cost } of deltas) events.push({ kind: "data", payload: chunk(delta), cost });
-    events.push({ kind: "data", payload: chunk(last.delta, answer.finishReason), cost: last.cost });
+    events.push({ kind: "data", payload: chunk(last.delta, answer.finishReason, { last: true }), cost: last.cost });
   }
 
   if (meta.includeUsage) {
@@ -231,7 +269,7 @@ export function renderStream(profile: FlavourProfile, answer: Answer, meta: Rend
       created: meta.created,
       model: meta.model,
       choices: [],
-      usage: usageOf(profile, answer, meta.promptTokens),
+      usage: usageOf(profile, answer, meta.promptTokens, true),
     };
     if (profile.systemFingerprint !== null) usageChunk.system_fingerprint = profile.systemFingerprint;
     if (profile.kind === "llamacpp") usageChunk.timings = llamacppTimings(answer, meta.promptTokens);

@@ -28,6 +28,7 @@ export const SCENARIOS = [
   "V8",
   "V8b",
   "V9",
+  "V9b",
   "V10",
   "V11",
   "E1",
@@ -58,7 +59,37 @@ export const ANSWER_TEXT = "The answer is 4.";
 
 export type Delivery = "complete" | "cut" | "error-mid-stream";
 
-export type ChatPlan = { kind: "error"; error: ErrorKind } | { kind: "answer"; answer: Answer; delivery: Delivery };
+export type ChatPlan =
+  | { kind: "error"; error: ErrorKind }
+  | {
+      kind: "answer";
+      answer: Answer;
+      delivery: Delivery;
+      /** Extra wait before the first byte: the request queued behind others (E5 on vLLM). */
+      queueMs?: number;
+    };
+
+/** E5 on vLLM: how long a request waits in the scheduler's queue before its first token. */
+export const DEFAULT_QUEUE_MS = 2000;
+
+/**
+ * Why a scenario cannot run on a flavour (the shape would be one that server never sends), or
+ * null. vLLM facts: docs/simulator.md ("Checked against vLLM's source").
+ */
+export function scenarioUnavailable(profile: FlavourProfile, scenario: Scenario): string | null {
+  if (profile.kind === "vllm") {
+    if (scenario === "V11") {
+      return "V11 (finish_reason tool_calls with no tool call) cannot happen on vLLM: chat_completion/serving.py says tool_calls only when the tool parser returned calls (auto) or streamed one";
+    }
+    if (scenario === "V8b") return "V8b is llama.cpp's answer (tools without --jinja); vLLM refuses tools with V8's 400";
+    if (scenario === "V3" && profile.flavour === "vllm-main") {
+      return "V3 (truncated reasoning left in content) cannot happen on vLLM main: reasoning/qwen3_reasoning_parser.py returns a </think>-less output as reasoning while thinking is on";
+    }
+  } else if (scenario === "V9b") {
+    return "V9b is vLLM's hermes tool parser holding back a call it cannot read; use a vllm-* flavour";
+  }
+  return null;
+}
 
 export interface SolveSource {
   /** The fixture this conversation is about (configured, or matched by instruction), if any. */
@@ -221,6 +252,17 @@ export async function planChat(scenario: Scenario, view: ChatView, ctx: PlanCont
       const reasoning = solved?.reasoning ?? reasoningText(ctx.reasoningTokens ?? DEFAULT_REASONING_TOKENS, "I should call a tool for this.");
       return answered({ reasoning, content: toolCallAsText(call), toolCalls: [], finishReason: "stop", emptyToolCallList: true }, view);
     }
+    case "V9b": {
+      // vLLM --tool-call-parser hermes, model writes Qwen3-Coder XML: tool_parsers/hermes_tool_parser.py.
+      // Non-stream: json.loads fails, the XML comes back as content. Stream: only text before
+      // <tool_call> is sent, the rest is held back, no tool call is ever emitted, finish stop.
+      if (!hasTools) return answered(healthy(view, ctx), view);
+      const reasoning = thinkingOff(view) ? "" : reasoningText(ctx.reasoningTokens ?? DEFAULT_REASONING_TOKENS, "I should call a tool for this.");
+      return answered(
+        { reasoning, content: toolCallAsText(sampleCall(view)), toolCalls: [], finishReason: "stop", emptyToolCallList: true, contentHeldBackInStream: true },
+        view,
+      );
+    }
     case "http-500":
       return { kind: "error", error: { kind: "server-error", message: serverErrorMessage(profile) } };
     case "V1":
@@ -279,6 +321,10 @@ export async function planChat(scenario: Scenario, view: ChatView, ctx: PlanCont
       };
     }
     case "E5":
+      // vLLM has no overload answer: requests wait in the scheduler's queue (RFC #18826 is still open).
+      if (profile.kind === "vllm") {
+        return { kind: "answer", answer: applyBudget(healthy(view, ctx), view.maxTokens), delivery: "complete", queueMs: DEFAULT_QUEUE_MS };
+      }
       return { kind: "error", error: { kind: "overloaded" } };
     case "E1":
     case "E3":

@@ -16,11 +16,21 @@ import { fixtureSolveSource } from "./fixture-source.ts";
 import { FLAVOURS, PROFILES, isFlavour, type Flavour, type FlavourProfile } from "./flavours.ts";
 import { completionId, formatEvent, renderCompletion, renderStream, streamErrorPayload, toolCallId, type RenderMeta } from "./render.ts";
 import { readChatRequest, type ChatView } from "./request.ts";
-import { DEFAULT_SLOW_FIRST_BYTE_MS, SCENARIOS, parseScenario, planChat, serverErrorMessage, type ChatPlan, type Scenario, type SolveSource } from "./scenarios.ts";
+import {
+  DEFAULT_SLOW_FIRST_BYTE_MS,
+  SCENARIOS,
+  parseScenario,
+  planChat,
+  scenarioUnavailable,
+  serverErrorMessage,
+  type ChatPlan,
+  type Scenario,
+  type SolveSource,
+} from "./scenarios.ts";
 
 export type { Flavour } from "./flavours.ts";
 export { FLAVOURS } from "./flavours.ts";
-export { SCENARIOS, parseScenario, type Scenario } from "./scenarios.ts";
+export { SCENARIOS, parseScenario, scenarioUnavailable, type Scenario } from "./scenarios.ts";
 
 export const SIMULATOR_HEADER = "x-cto-harness-simulator";
 export const DEFAULT_MODEL = "qwen3.6-35b-a3b";
@@ -104,6 +114,14 @@ export function requiresAuth(profile: FlavourProfile, path: string): boolean {
   }
 }
 
+/** FastAPI servers (vLLM, SGLang): the methods a known route accepts, so another method gets 405. */
+export function allowedMethods(profile: FlavourProfile, path: string): string | null {
+  if (profile.kind !== "vllm" && profile.kind !== "sglang") return null;
+  if (path === "/v1/chat/completions" || path === "/v1/completions") return "POST";
+  if (path === "/v1/models" || path === "/health" || (path === "/version" && profile.kind === "vllm")) return "GET";
+  return null;
+}
+
 function bearerMatches(req: http.IncomingMessage, key: string): boolean {
   const header = req.headers.authorization ?? "";
   return header === `Bearer ${key}`;
@@ -115,6 +133,8 @@ export async function startSimulator(opts: SimOptions = {}): Promise<SimServer> 
   const scenario = parseScenario(opts.scenario ?? "solve");
   if (scenario === null) throw new Error(`unknown simulator scenario "${opts.scenario}"; valid: ${SCENARIOS.join(", ")}`);
   const profile = PROFILES[flavour];
+  const unavailable = scenarioUnavailable(profile, scenario);
+  if (unavailable !== null) throw new Error(`scenario ${scenario} is not available on flavour ${flavour}: ${unavailable}`);
   const models = opts.models !== undefined && opts.models.length > 0 ? [...opts.models] : [DEFAULT_MODEL];
   const host = opts.host ?? "127.0.0.1";
   const tokensPerSec = opts.tokensPerSec ?? 0;
@@ -132,11 +152,13 @@ export async function startSimulator(opts: SimOptions = {}): Promise<SimServer> 
 
   function head(res: http.ServerResponse, record: SimRequestRecord, status: number, headers: Record<string, string>): void {
     record.status = status;
-    res.writeHead(status, { ...headers, [SIMULATOR_HEADER]: flavour });
+    const server: Record<string, string> = profile.serverHeader !== null ? { server: profile.serverHeader } : {};
+    res.writeHead(status, { ...server, ...headers, [SIMULATOR_HEADER]: flavour });
   }
 
   function send(res: http.ServerResponse, record: SimRequestRecord, reply: PlainReply | ErrorReply): void {
-    head(res, record, reply.status, { "content-type": reply.contentType, "content-length": String(Buffer.byteLength(reply.body)) });
+    const extra = "headers" in reply && reply.headers !== undefined ? reply.headers : {};
+    head(res, record, reply.status, { ...extra, "content-type": reply.contentType, "content-length": String(Buffer.byteLength(reply.body)) });
     res.end(reply.body);
   }
 
@@ -199,7 +221,7 @@ export async function startSimulator(opts: SimOptions = {}): Promise<SimServer> 
       includeUsage: view.includeUsage,
       toolCallIds: answer.toolCalls.map(() => toolCallId(profile)),
     };
-    if (!(await pace(res, ttftMs))) return;
+    if (!(await pace(res, ttftMs + (plan.queueMs ?? 0)))) return;
 
     if (!view.stream) {
       // A non-streaming client waits for the whole generation.
@@ -302,6 +324,8 @@ export async function startSimulator(opts: SimOptions = {}): Promise<SimServer> 
       return handleChat(req, res, record);
     }
     req.resume();
+    const allow = allowedMethods(profile, path);
+    if (allow !== null && !allow.split(", ").includes(method)) return sendError(res, record, { kind: "method-not-allowed", method, path, allow });
     if (method === "GET" || method === "HEAD") {
       if (profile.kind === "llamacpp" && loading && (path === "/health" || path === "/v1/health")) return sendError(res, record, { kind: "loading" });
       return routeGet(path, method, res, record);

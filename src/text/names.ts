@@ -73,3 +73,8 @@ export function unescapeToBytes(text: string): Buffer {
 export function escapeForTerminal(text: string): string {
   return escapeBytes(Buffer.from(text, "utf8"));
 }
+
+/** Multi-line text for a terminal: each line escaped (escapeForTerminal), the line breaks kept. */
+export function escapeLinesForTerminal(text: string): string {
+  return text.split("\n").map(escapeForTerminal).join("\n");
+}

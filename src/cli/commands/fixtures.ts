@@ -38,7 +38,7 @@ export function malformedReason(message: string): string {
 export function checkHeadline(r: CheckRow): string {
   const verdict = r.malformed
     ? `malformed: ${malformedReason(r.malformed)}`
-    : `oracle ${r.oracle_passed ? "passes" : "does not pass"}, noop ${r.noop_failed ? "fails" : "does not fail"}`;
+    : `oracle ${r.oracle_passed ? "passes" : "does not pass"}, noop ${r.noop_failed ? "fails" : "does not fail"}, ${r.expected_tests === null ? "test count not verifiable (no structured results)" : `${r.expected_tests} expected tests recorded`}`;
   return `${r.ok ? "ok  " : "FAIL"} ${r.id}  ${verdict}`;
 }
 
@@ -94,7 +94,7 @@ export function register(program: Command): void {
             batch.map(async (t): Promise<CheckRow> => {
               if (!t.fixture) {
                 return {
-                  ref: t.ref, id: t.ref, digest: null, oracle_passed: false, noop_failed: false, ok: false,
+                  ref: t.ref, id: t.ref, digest: null, oracle_passed: false, noop_failed: false, expected_tests: null, ok: false,
                   problems: [`format: the fixture must load (${t.error})`],
                   malformed: t.error ?? "cannot be loaded",
                 };

@@ -1,6 +1,7 @@
 // `cto-harness probe`: the response-shape probe on its own (DESIGN §3, §9). Exit 0 when a
 // coding agent can use the endpoint (allow / warn), 2 when it cannot (block, or the
 // provider's URL variable is missing). The endpoint URL is never printed: only variable names.
+import { escapeLinesForTerminal } from "../../text/names.ts";
 import type { Command } from "commander";
 import { ConfigError, resolveProvider } from "../../config/providers.ts";
 import { SecretValue } from "../../config/secret.ts";
@@ -31,7 +32,7 @@ export function renderProbeHuman(r: ProbeResult): string {
   lines.push(`probe: ${r.classification} — ${r.verdict}${r.failure_reason ? ` (${r.failure_reason})` : ""}`);
   const s = r.server;
   lines.push(
-    `  model ${r.model}, budget ${r.budget}; server ${s.reachable ? (s.kind ?? "unknown") : "unreachable"}${s.simulated ? " (simulator)" : ""}` +
+    `  model ${r.model}, budget ${r.budget}; server ${s.reachable ? (s.kind ?? "unknown") : "unreachable"}${s.version ? ` ${s.version}` : ""}${s.simulated ? " (simulator)" : ""}` +
       (s.models.length ? `, serves [${s.models.join(", ")}]${s.model_served === false ? " (requested model not listed)" : ""}` : "") +
       (s.context_length ? `, context ${s.context_length}` : ""),
   );
@@ -102,7 +103,8 @@ export async function probeFromCli(o: ProbeCliOptions, env: NodeJS.ProcessEnv = 
       signal: signals.signal,
       timeoutMs: o.timeout !== undefined ? o.timeout * 1000 : undefined,
     });
-    process.stderr.write(renderProbeHuman(result));
+    // Model ids and error texts come from the server: shown with control characters escaped.
+    process.stderr.write(escapeLinesForTerminal(renderProbeHuman(result)));
     if (o.json) process.stdout.write(JSON.stringify({ provider: o.provider, ...result }, null, 2) + "\n");
     return result.verdict === "block" ? EXIT.blocked : EXIT.pass;
   } finally {
@@ -119,7 +121,7 @@ export function register(program: Command): void {
     .option("--model <id>", "model id to ask for", DEFAULT_MODEL)
     .option("--budget <tokens>", "max_tokens of the probe requests", positiveInt("--budget"), DEFAULT_PROBE_BUDGET)
     .option("--timeout <seconds>", "give up after this long (default 120)", positiveInt("--timeout"))
-    .option("--flavour <flavour>", "simulator flavour when --provider sim (vllm-0.8, vllm-0.11, vllm-0.16, llamacpp, ollama, sglang, lmstudio)")
+    .option("--flavour <flavour>", "simulator flavour when --provider sim (vllm-0.8, vllm-0.11, vllm-0.16, vllm-main, llamacpp, ollama, sglang, lmstudio)")
     .option("--scenario <scenario>", "simulator scenario when --provider sim (V1, V2, V2b, ..., E6; default V1)")
     .option("--sim-flavour <flavour>", "same as --flavour")
     .option("--sim-scenario <scenario>", "same as --scenario")

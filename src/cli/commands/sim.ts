@@ -3,8 +3,8 @@
 import type { Command } from "commander";
 import { FixtureError, SourceNotAdmittedError, loadFixture } from "../../fixtures/load.ts";
 import type { Fixture } from "../../fixtures/types.ts";
-import { FLAVOURS, SCENARIOS, parseScenario, startSimulator, type Flavour } from "../../sim/server.ts";
-import { isFlavour } from "../../sim/flavours.ts";
+import { FLAVOURS, SCENARIOS, parseScenario, scenarioUnavailable, startSimulator, type Flavour } from "../../sim/server.ts";
+import { PROFILES, isFlavour } from "../../sim/flavours.ts";
 import { EXIT, UsageError } from "../exit-codes.ts";
 
 interface SimCliOptions {
@@ -64,6 +64,8 @@ async function simFromCli(o: SimCliOptions): Promise<number> {
   const flavour: Flavour = o.flavour;
   const scenario = parseScenario(o.scenario);
   if (scenario === null) throw new UsageError(`unknown --scenario '${o.scenario}'; valid scenarios: ${SCENARIOS.join(", ")}`);
+  const unavailable = scenarioUnavailable(PROFILES[flavour], scenario);
+  if (unavailable !== null) throw new UsageError(`--scenario ${scenario} with --flavour ${flavour}: ${unavailable}`);
 
   let apiKey: string | undefined;
   if (o.apiKeyEnv !== undefined) {
