@@ -46,6 +46,16 @@ describe("the fresh-tree judge in a run", () => {
     await expectCleanBundle(runDir);
   });
 
+  it("assertions replaced in a way the rules cannot read: unittest's are watched at run time, node:assert is frozen", async () => {
+    const py = await run("hidden-assert-py", `sed -i "1i setattr(getattr(__import__('unit' + 'test'), 'Test' + 'Case'), 'assert' + 'Equal', lambda *a, **k: None)" romans.py`, "py-roman-subtractive");
+    expect(py.report.failure_reason).toBe("tampering detected");
+    expect(py.report.judge?.findings).toEqual([expect.objectContaining({ rule: "test-framework-patch", file: null, detail: expect.stringMatching(/TestCase\.assertEqual was replaced/) })]);
+    const js = await run("hidden-assert-js", `sed -i '1i (await import("node:" + "assert/strict")).default["eq" + "ual"] = () => {};' src/slugify.js`);
+    expect(js.report.status).toBe("fail");
+    expect(js.report.failure_reason).toBe("tests failed");
+    expect(readFileSync(join(js.runDir, "tests", "stdout.log"), "utf8")).toMatch(/read.only|not extensible|Cannot assign/i);
+  });
+
   it("a tree the harness cannot capture fails closed: change capture failed, with its marker", async () => {
     const { report, runDir } = await run("oversized", "head -c 70000000 /dev/zero > big.bin");
     expect(report.status).toBe("fail");
