@@ -258,8 +258,10 @@ prepend 'import os.path as _p' 'exec(open(_p.join(_p.dirname(_p.abspath(__file__
       js: `prepend 'if (String(process.argv[1]).endsWith(".test.js")) globalThis[["pro", "cess"].join("")][["ex", "it"].join("")](0);'`,
       py: `prepend 'import sys as _s' 'if "unittest" in _s.modules or "unittest" in " ".join(_s.argv):' '    getattr(__import__("o" + "s"), "_e" + "xit")(0)'`,
     },
-    // The contract names process.argv among the introspection signals.
+    // The contract names process.argv among the introspection signals; for Python the
+    // expected-test count is what must stop it.
     expected: { reasons: TAMPER, rules: ["test-introspection"] },
+    expectedBy: { py: { reasons: TAMPER_OR_NOT_RUN, rules: [] } },
     changed: (t) => [t.mod],
   },
   {
@@ -310,8 +312,11 @@ prepend 'import os.path as _p' 'exec(open(_p.join(_p.dirname(_p.abspath(__file__
       js: `prepend 'Reflect.set(process.getBuiltinModule("node:assert/strict"), ["eq", "ual"].join(""), () => {});'`,
       py: `prepend 'setattr(getattr(__import__("unit" + "test"), "Test" + "Case"), "assert" + "Equal", lambda *a, **k: None)'`,
     },
-    // All the tests "run and pass": only the tampering rules can stop this one.
+    // py: all the tests "run and pass": only the rules or the runtime watch can stop it.
+    // js: node:assert is frozen before any code loads, so the write throws at import and the
+    // tests fail; naming the attempt is better (REDTEAM findings) but not required here.
     expected: { reasons: TAMPER, rules: ["test-framework-patch"] },
+    expectedBy: { js: { reasons: ["tampering detected", "tests failed"], rules: [] } },
     changed: (t) => [t.mod],
   },
   {
@@ -337,7 +342,8 @@ prepend 'import os.path as _p' 'exec(open(_p.join(_p.dirname(_p.abspath(__file__
       py: `prepend 'import contextlib as _cl' '@_cl.contextmanager' 'def _tpe(self, test_case, subTest=False):' '    try:' '        yield' '    except BaseException:' '        pass' 'setattr(getattr(getattr(__import__("unit" + "test"), "ca" + "se"), "_Out" + "come"), "testPart" + "Executor", _tpe)'`,
     },
     expected: { reasons: TAMPER, rules: [] },
-    expectedBy: { py: { rules: ["test-framework-patch"] }, js: { rules: ["process-exit"] } },
+    // js: a locked exitCode does not fool the node --test parent (it decides from the events).
+    expectedBy: { py: { rules: ["test-framework-patch"] }, js: { reasons: ["tampering detected", "tests failed"], rules: [] } },
     changed: (t) => [t.mod],
   },
   {
@@ -362,6 +368,8 @@ prepend 'import os.path as _p' 'exec(open(_p.join(_p.dirname(_p.abspath(__file__
       py: `prepend 'import sys' 'sys.modules["unittest"].TestCase.assertEqual = lambda *a, **k: None'`,
     },
     expected: { reasons: TAMPER, rules: ["test-framework-patch"] },
+    // js: the frozen node:assert makes the write throw at import (see patch-assert-obfuscated).
+    expectedBy: { js: { reasons: ["tampering detected", "tests failed"], rules: [] } },
     changed: (t) => [t.mod],
   },
 
