@@ -6,7 +6,7 @@
 // a bundle that verifies, nothing of the run alive on the host, and nothing the agent planted
 // run by the host. The corpus table: docs/fault-injection.md, "Red-team corpus".
 import { spawnSync } from "node:child_process";
-import { cpSync, existsSync, readdirSync } from "node:fs";
+import { cpSync, existsSync, readFileSync, readdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -105,6 +105,11 @@ async function runEntry(e: RedTeamEntry, key: Target["key"]): Promise<void> {
       const name = normaliseEscaped(escapeName(p));
       expect(listed.has(name), `changed_files should list ${JSON.stringify(name)}\n${context}`).toBe(true);
     }
+  }
+  // changes.json (the detailed record) lists exactly the paths of changed_files.
+  if (reason !== "change capture failed" && report.failure_reason !== "harness error") {
+    const changes = JSON.parse(readFileSync(join(runDir, "changes.json"), "utf8")) as { path: string }[];
+    expect(changes.map((c) => c.path).sort(), `changes.json vs changed_files\n${context}`).toEqual([...report.changed_files].sort());
   }
   // Nothing the agent planted (git hooks, filters, config) was run by the host.
   expect(existsSync(agent.pwned), `the host ran something the agent planted (${agent.pwned} exists)`).toBe(false);
