@@ -19,7 +19,9 @@ export type TamperRule =
   | "special-file"
   | "symlink-escape"
   | "process-spawn"
-  | "test-introspection";
+  | "test-introspection"
+  /** Not tampering: an observation that never decides the verdict (special-casing.ts). */
+  | "suspected-special-casing";
 
 export interface Finding {
   rule: TamperRule;
@@ -135,6 +137,8 @@ export interface TamperInput {
   testsTarget: string;
   /** Top-level names the pristine tree already has (a fixture's own module may carry any name). */
   pristineTopLevel: ReadonlySet<string>;
+  /** Harbor semantics: the agent never had the tests, so adding files there is not touching them. */
+  testsHidden?: boolean;
 }
 
 /** Pure: every finding in the change, at most MAX_PER_RULE per rule. */
@@ -149,6 +153,7 @@ export function findTampering(input: TamperInput): Finding[] {
     const segs = p.split("/");
     const base = basename(p);
     const inTests = input.testsTarget === "." || p === input.testsTarget || p.startsWith(`${input.testsTarget}/`);
+    if (inTests && input.testsHidden && c.status === "added") continue;
     if (inTests) {
       add({ rule: "tests-changed", file: p, line: null, detail: `${c.status} inside the tests target (${input.testsTarget}); the judge restores the pristine tests` });
       continue;
