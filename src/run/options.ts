@@ -5,6 +5,8 @@ import type { ProbeCache } from "../provider/probe-cache.ts";
 export interface RunOptions {
   /** Built-in fixture id or path of a fixture directory. */
   fixture: string;
+  /** Run this impossible variant of the fixture (docs/judging.md). */
+  variant?: string;
   engine: EngineName;
   /** Provider name: `qwen-local`, `sim`, or one declared in cto-harness.config.yaml. */
   provider: string;
