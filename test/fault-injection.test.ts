@@ -744,13 +744,15 @@ describe("fault injection: nothing secret within the agent's reach", () => {
     cpSync(join(BUILTIN_FIXTURES_DIR, FIXTURE), fixture, { recursive: true });
     const solutionFile = join(fixture, "solution", "src", "slugify.js");
     writeFileSync(solutionFile, `${readFileSync(solutionFile, "utf8")}\n// ${canary("solution")}\n`);
-    mkdirSync(join(fixture, "held-out"));
-    writeFileSync(join(fixture, "held-out", "more.test.js"), `// ${canary("held-out")}\n`);
+    const heldOut = join(fixture, "held-out", "held-out.test.js");
+    writeFileSync(heldOut, `${readFileSync(heldOut, "utf8")}\n// ${canary("held-out")}\n`);
+    const impossible = join(fixture, "impossible", "flipped-expectation.md");
+    writeFileSync(impossible, `${readFileSync(impossible, "utf8")}\n<!-- ${canary("impossible")} -->\n`);
     const cache = join(shared, "cache");
     mkdirSync(cache);
     writeFileSync(join(cache, "planted.json"), JSON.stringify({ note: canary("cache") }));
     writeFileSync(join(shared, "control.txt"), canary("control"));
-    const canaries = ["old-run", "old-report", "solution", "held-out", "cache", "control"].map(canary);
+    const canaries = ["old-run", "old-report", "solution", "held-out", "impossible", "cache", "control"].map(canary);
     const forbidden = [runsDir, fixture, BUILTIN_FIXTURES_DIR, cache];
     writeFileSync(
       agent.bin,

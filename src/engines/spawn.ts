@@ -68,7 +68,7 @@ export function agentHiddenPaths(
   return [
     ...(ctx.hiddenPaths ?? []),
     { path: ctx.runDir, what: "this run's directory (report, baseline, logs)" },
-    { path: ctx.fixture.dir, what: "the run's fixture directory (solution, tests, held-out tests)" },
+    { path: ctx.fixture.dir, what: "the run's fixture directory (solution, tests, held-out tests, impossible variants)" },
     { path: where.builtinFixturesDir, what: "the harness's built-in fixtures" },
     { path: cacheDir(ctx.env), what: "the judge's expected-tests cache" },
     { path: where.tmpDir, what: "the harness's temporary directory (judge and oracle scratch trees)", wholly: false },
