@@ -6,12 +6,16 @@
 // What each agent tries and what stops it: docs/fault-injection.md.
 import { execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { closeSync, constants, cpSync, existsSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { closeSync, constants, cpSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { BUILTIN_FIXTURES_DIR } from "../src/fixtures/load.ts";
 import { scanRunDir } from "../src/secrets/scan.ts";
+import { runOnce } from "../src/run/lifecycle.ts";
+import { verifyBundle } from "../src/evidence/verify.ts";
+import { runLoop } from "../src/loop/loop.ts";
+import type { LoopConfig } from "../src/loop/config.ts";
 import {
   FIXTURE,
   MODEL,
@@ -26,7 +30,7 @@ import {
   type CanaryEndpoint,
   ASK_MODEL_SH,
 } from "./helpers/hostile.ts";
-import { findCanary, tempDir } from "./helpers/run-env.ts";
+import { baseEnv, findCanary, tempDir } from "./helpers/run-env.ts";
 
 const CASE_TIMEOUT = 60_000;
 
@@ -690,5 +694,199 @@ printf '{"protocol":"case-result/1","status":"completed","summary":"x"}' > "$CTO
       for (const name of readdirSync(runsDir)) releaseFifo(join(runsDir, name, "workspace", ".git", "objects", "ab", "c".repeat(38)));
       await Promise.race([run.catch(() => {}), new Promise((r) => setTimeout(r, 5000))]);
     }
+  }, CASE_TIMEOUT);
+});
+
+// "Nothing secret in reach" (docs/isolation.md): what the agent must not read — other runs
+// and attempts, its own run's report and baseline, the fixture (solution, tests, held-out
+// tests), the built-in fixtures, the expected-tests cache — is masked where a bind of its
+// sandbox contains it, or the run is refused.
+describe("fault injection: nothing secret within the agent's reach", () => {
+  let ep: CanaryEndpoint;
+  beforeEach(async () => {
+    ep = await startCanaryEndpoint(tempDir("admission"));
+  });
+  afterEach(async () => {
+    await ep.close();
+  });
+
+  const PROJECT_ROOT = dirname(BUILTIN_FIXTURES_DIR);
+
+  /**
+   * Node snippet: walk the whole visible file system (all but /proc, /sys, /dev), list every
+   * name, read every regular file under 4 MB (outside /usr and node_modules, which are only
+   * listed), and print `SEEN` (names under a forbidden root other than the run's own paths)
+   * and `FOUND` (files holding one of the canaries).
+   */
+  function searchEverything(canaries: string[], forbiddenRoots: string[]): string {
+    return `
+{
+  const { readdirSync, readFileSync, statSync } = await import("node:fs");
+  const { dirname } = await import("node:path");
+  const canaries = ${JSON.stringify(canaries)};
+  const forbidden = ${JSON.stringify(forbiddenRoots)};
+  const ws = process.env.CTO_HARNESS_WORKSPACE;
+  const runDir = dirname(ws);
+  const ownTrees = [ws, runDir + "/agent-home", runDir + "/agent-io"];
+  const ownExact = [];
+  for (let d = runDir; d !== "/"; d = dirname(d)) ownExact.push(d); // the way down to its own paths
+  const self = process.argv[1];
+  const found = [], seen = [];
+  let entries = 0, files = 0;
+  const walk = (d) => {
+    let ents; try { ents = readdirSync(d, { withFileTypes: true }); } catch { return; }
+    for (const e of ents) {
+      const p = (d === "/" ? "" : d) + "/" + e.name;
+      if (p === "/proc" || p === "/sys" || p === "/dev") continue;
+      entries++;
+      const own = ownExact.includes(p) || ownTrees.some((t) => p === t || p.startsWith(t + "/"));
+      if (!own && forbidden.some((f) => p.startsWith(f + "/"))) seen.push(p);
+      if (e.isDirectory()) walk(p);
+      else if (e.isFile() && p !== self && !p.startsWith("/usr/") && !p.includes("/node_modules/") && !own) {
+        try {
+          if (statSync(p).size > 4e6) continue;
+          const text = readFileSync(p, "latin1");
+          files++;
+          for (const c of canaries) if (text.includes(c)) found.push(c + " " + p);
+        } catch {}
+      }
+    }
+  };
+  walk("/");
+  console.log("ENTRIES", entries);
+  console.log("FILES READ", files);
+  console.log("SEEN", JSON.stringify(seen.slice(0, 50)));
+  console.log("FOUND", JSON.stringify(found));
+}
+`;
+  }
+
+  function outLine(out: string, key: string): unknown {
+    const line = out.split("\n").find((l) => l.startsWith(`${key} `));
+    expect(line, `${key} line in the agent's output`).toBeDefined();
+    return JSON.parse(line!.slice(key.length + 1));
+  }
+
+  it("17: searches the whole visible file system — runs dir under its own dir, fixture and cache under a CTO_HARNESS_CASE_RO_PATHS entry: finds none of them", async () => {
+    const tag = randomBytes(5).toString("hex");
+    const canary = (what: string) => `reach-${what}-${tag}`;
+    const agent = hostileAgent("search-all.mjs", "#!/usr/bin/env node\n");
+    // The runs directory inside the agent's own (read-only bound) directory, with an earlier run in it.
+    const runsDir = join(agent.dir, "runs");
+    const oldRun = join(runsDir, "20240101T000000Z-r1-string-slugify-1");
+    mkdirSync(join(oldRun, "workspace"), { recursive: true });
+    writeFileSync(join(oldRun, "workspace.patch"), `+// ${canary("old-run")}\n`);
+    writeFileSync(join(oldRun, "report.json"), JSON.stringify({ note: canary("old-report") }));
+    // A directory the agent is given read-only (CTO_HARNESS_CASE_RO_PATHS), holding a fixture
+    // given by path, the expected-tests cache, and a control file the agent must find.
+    const shared = tempDir("ro-paths");
+    const fixture = join(shared, "fixtures", FIXTURE);
+    cpSync(join(BUILTIN_FIXTURES_DIR, FIXTURE), fixture, { recursive: true });
+    const solutionFile = join(fixture, "solution", "src", "slugify.js");
+    writeFileSync(solutionFile, `${readFileSync(solutionFile, "utf8")}\n// ${canary("solution")}\n`);
+    const heldOut = join(fixture, "held-out", "held-out.test.js");
+    writeFileSync(heldOut, `${readFileSync(heldOut, "utf8")}\n// ${canary("held-out")}\n`);
+    const impossible = join(fixture, "impossible", "flipped-expectation.md");
+    writeFileSync(impossible, `${readFileSync(impossible, "utf8")}\n<!-- ${canary("impossible")} -->\n`);
+    const cache = join(shared, "cache");
+    mkdirSync(cache);
+    writeFileSync(join(cache, "planted.json"), JSON.stringify({ note: canary("cache") }));
+    writeFileSync(join(shared, "control.txt"), canary("control"));
+    const canaries = ["old-run", "old-report", "solution", "held-out", "impossible", "cache", "control"].map(canary);
+    const forbidden = [runsDir, fixture, BUILTIN_FIXTURES_DIR, cache];
+    writeFileSync(
+      agent.bin,
+      `#!/usr/bin/env node
+import { existsSync } from "node:fs";
+${searchEverything(canaries, forbidden)}
+console.log("PROJECT VISIBLE", existsSync(${JSON.stringify(join(PROJECT_ROOT, "package.json"))}));
+console.log("BUILTIN FIXTURES DIR VISIBLE", existsSync(${JSON.stringify(BUILTIN_FIXTURES_DIR)}));
+${finishWell(agent)}
+`,
+    );
+    const { report, runDir } = await runHostile({
+      agent,
+      endpoint: ep,
+      fixture,
+      runsDir,
+      env: { CTO_HARNESS_CASE_RO_PATHS: `${shared}:${PROJECT_ROOT}`, CTO_HARNESS_CACHE_DIR: cache },
+    });
+    expect(report.status, report.failure_detail ?? "").toBe("pass");
+    const out = read(runDir, "backend/stdout.log");
+    // The search did search: it listed the system and the bound project, read many files, and found the control.
+    expect(Number(/ENTRIES (\d+)/.exec(out)?.[1])).toBeGreaterThan(10_000);
+    expect(Number(/FILES READ (\d+)/.exec(out)?.[1])).toBeGreaterThan(100);
+    expect(out).toContain("PROJECT VISIBLE true");
+    expect(out).toContain("BUILTIN FIXTURES DIR VISIBLE true"); // the (empty) mask
+    expect(outLine(out, "FOUND")).toEqual([`${canary("control")} ${join(shared, "control.txt")}`]);
+    expect(outLine(out, "SEEN")).toEqual([]);
+    // While the agent ran, the oracle filled the cache and the baseline was on disk: all out of reach.
+    expect(existsSync(join(runDir, "baseline", "report.json"))).toBe(true);
+    expect([...(report.sandbox_masked ?? [])].sort()).toEqual([runsDir, fixture, BUILTIN_FIXTURES_DIR, cache].sort());
+    const masked = traceEvent(runDir, "sandbox_masked") as { masked: { path: string; what: string }[] };
+    expect(masked.masked.find((m) => m.path === runsDir)?.what).toMatch(/runs directory/);
+    await expectCleanBundle(runDir, { fragments: ep.fragments, secrets: ep.secrets, processNeedles: [agent.dir] });
+  }, 120_000);
+
+  it("18: a loop of two attempts — the second cannot read the first's bundle (its passing workspace.patch included)", async () => {
+    const tag = randomBytes(5).toString("hex");
+    const prefix = `reach-attempt-${tag}-`;
+    const agent = hostileAgent("copy-earlier.mjs", "#!/usr/bin/env node\n");
+    const runsDir = join(agent.dir, "runs");
+    // Each attempt first looks everywhere for an earlier attempt's mark, then leaves its own in its fix.
+    writeFileSync(
+      agent.bin,
+      `#!/usr/bin/env node
+import { appendFileSync } from "node:fs";
+${searchEverything([prefix], [runsDir])}
+${finishWell(agent)}
+appendFileSync("src/slugify.js", "\\n// ${prefix}" + process.env.CTO_HARNESS_RUN_ID + "\\n");
+`,
+    );
+    const config: LoopConfig = {
+      fixtures: [FIXTURE],
+      engines: ["case"],
+      attempts: 2,
+      provider: "qwen-local",
+      model: MODEL,
+      isolation: "bwrap",
+      budget: 1024,
+      agent_timeout_sec: 60,
+    };
+    const { summary, loopDir } = await runLoop(
+      { config, settings: { concurrency: 1, model_concurrency: 1 }, runsDir, env: baseEnv({ CTO_HARNESS_CASE_BIN: agent.bin, ...ep.env }) },
+      { runOnce, verifyBundle },
+    );
+    expect(summary.attempts.map((a) => a.status)).toEqual(["pass", "pass"]);
+    const runs = summary.attempts
+      .map((a) => join(loopDir, a.run_id!))
+      .map((d) => ({ dir: d, report: JSON.parse(read(d, "report.json")) }))
+      .sort((a, b) => (a.report.created_at < b.report.created_at ? -1 : 1));
+    const [first, second] = runs as [(typeof runs)[0], (typeof runs)[0]];
+    // Positive control: the first attempt's bundle holds its mark (in its passing patch) on the host.
+    expect(read(first.dir, "workspace.patch")).toContain(prefix);
+    const out = read(second.dir, "backend/stdout.log");
+    expect(Number(/FILES READ (\d+)/.exec(out)?.[1])).toBeGreaterThan(20);
+    expect(outLine(out, "FOUND")).toEqual([]);
+    expect(outLine(out, "SEEN")).toEqual([]);
+    expect(second.report.sandbox_masked).toEqual([runsDir]);
+    for (const r of runs) await expectCleanBundle(r.dir, { fragments: ep.fragments, secrets: ep.secrets, processNeedles: [agent.dir] });
+  }, 120_000);
+
+  it("19: a CTO_HARNESS_CASE_RO_PATHS entry inside the runs directory — refused before the agent starts, with the reason", async () => {
+    const runsDir = tempDir("runs-refused");
+    const tools = join(runsDir, "tools");
+    mkdirSync(tools);
+    const agent = hostileAgent("never-runs.sh", `#!/bin/sh\necho ran > ran.txt\n`);
+    const { report, runDir } = await runHostile({ agent, endpoint: ep, runsDir, env: { CTO_HARNESS_CASE_RO_PATHS: tools } });
+    expect(report.status).toBe("blocked");
+    expect(report.failure_reason).toBe("sandbox unavailable");
+    expect(report.case_process_started).toBe(false);
+    expect(report.failure_detail).toContain(`read-only bind ${tools} lies inside the runs directory`);
+    const marker = read(runDir, "backend/sandbox-unavailable.txt");
+    expect(marker).toContain("mounts nothing the agent must not see");
+    expect(marker).toContain("CTO_HARNESS_CASE_RO_PATHS");
+    expect(existsSync(join(runDir, "workspace", "ran.txt"))).toBe(false);
+    await expectCleanBundle(runDir, { fragments: ep.fragments, secrets: ep.secrets, processNeedles: [agent.dir] });
   }, CASE_TIMEOUT);
 });

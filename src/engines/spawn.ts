@@ -2,11 +2,14 @@
 // per-run HOME, the run's proxy as the only model endpoint, bubblewrap isolation,
 // capped logs, wall-clock timeout with a whole-tree kill.
 import { mkdir } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { runProcess, type ProcessOutcome } from "../sandbox/process.ts";
 import { agentEnv } from "../sandbox/env.ts";
-import { projectNodeBinds } from "../sandbox/bwrap.ts";
+import { projectNodeBinds, type HiddenPath } from "../sandbox/bwrap.ts";
+import { BUILTIN_FIXTURES_DIR } from "../fixtures/load.ts";
+import { cacheDir } from "../judge/expected.ts";
 import { NO_RESULT, type AgentResult, type EngineContext, type EngineOutcome } from "./types.ts";
 
 export interface AgentCommand {
@@ -55,6 +58,28 @@ export function agentHomeDir(ctx: { runDir: string }): string {
   return join(ctx.runDir, "agent-home");
 }
 
+/**
+ * What no sandboxed agent may read (docs/isolation.md, "Nothing secret in reach"): what the
+ * caller names (the runs directory), this run's own directory (report, baseline, logs; the
+ * agent's workspace, agent-home and agent-io inside it are its own and stay bound), the
+ * run's fixture directory (solution, tests, held-out tests), the built-in fixtures, the
+ * judge's expected-tests cache, and the harness's temporary directory (the oracle's and the
+ * judge's scratch trees; masked only, since the agent's own files may live there). Pure.
+ */
+export function agentHiddenPaths(
+  ctx: Pick<EngineContext, "runDir" | "fixture" | "env" | "hiddenPaths">,
+  where: { builtinFixturesDir: string; tmpDir: string } = { builtinFixturesDir: BUILTIN_FIXTURES_DIR, tmpDir: tmpdir() },
+): HiddenPath[] {
+  return [
+    ...(ctx.hiddenPaths ?? []),
+    { path: ctx.runDir, what: "this run's directory (report, baseline, logs)" },
+    { path: ctx.fixture.dir, what: "the run's fixture directory (solution, tests, held-out tests, impossible variants)" },
+    { path: where.builtinFixturesDir, what: "the harness's built-in fixtures" },
+    { path: cacheDir(ctx.env), what: "the judge's expected-tests cache" },
+    { path: where.tmpDir, what: "the harness's temporary directory (judge and oracle scratch trees)", wholly: false },
+  ];
+}
+
 export async function spawnAgent(ctx: EngineContext, cmd: AgentCommand): Promise<ProcessOutcome> {
   const home = agentHomeDir(ctx);
   // agent-io holds the task and result files the agent reads and writes (bound read-write).
@@ -72,8 +97,14 @@ export async function spawnAgent(ctx: EngineContext, cmd: AgentCommand): Promise
           proxyPort: ctx.model ? Number(new URL(ctx.model.baseUrl).port) : undefined,
           protectedPaths: ctx.protectedPaths,
           homeDir: home,
+          hidden: agentHiddenPaths(ctx),
         }
       : undefined;
+  if (isolation) {
+    // The cache usually exists; if not, create it, so that it can be masked where a bind
+    // contains it (a hidden path that could appear during the run is refused).
+    await mkdir(cacheDir(ctx.env), { recursive: true }).catch(() => {});
+  }
   let stopWatching: (() => void) | null = null;
   const outcome = await runProcess({
     command: cmd.command,
@@ -116,6 +147,7 @@ export function outcomeFrom(proc: ProcessOutcome, startedAt: number, result: Age
     started: proc.started,
     startError: proc.startError,
     sandboxUnavailable: proc.sandboxUnavailable,
+    ...(proc.sandboxMasked ? { sandboxMasked: proc.sandboxMasked } : {}),
     exitCode: proc.exitCode,
     timedOut: proc.timedOut,
     durationMs: Date.now() - startedAt,

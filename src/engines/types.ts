@@ -2,6 +2,7 @@
 // prepare → start (workspace, proxy URL, token, model) → events → exit → result.
 import type { Fixture } from "../fixtures/types.ts";
 import type { TraceWriter } from "../evidence/trace.ts";
+import type { HiddenPath, SandboxMask } from "../sandbox/bwrap.ts";
 
 export type EngineName = "fake-noop" | "fake-oracle" | "builtin" | "case" | "pi" | "qwen-code";
 export const ENGINE_NAMES: readonly EngineName[] = ["fake-noop", "fake-oracle", "builtin", "case", "pi", "qwen-code"];
@@ -41,6 +42,12 @@ export interface EngineContext {
   env: NodeJS.ProcessEnv;
   /** Protected paths the sandbox must hide. */
   protectedPaths: string[];
+  /**
+   * Directories the agent must not read besides those every sandboxed agent gets hidden
+   * anyway (this run's directory, its fixture, the built-in fixtures, the expected-tests
+   * cache: `agentHiddenPaths`): the runs directory, a loop's runs directory.
+   */
+  hiddenPaths?: HiddenPath[];
   /** Watches the agent's process tree (argv/environ sampled for secrets) until the returned stop is called. */
   watchProcess?: (pid: number) => () => void;
 }
@@ -67,8 +74,10 @@ export interface EngineOutcome {
   startError?: string;
   result: AgentResult;
   durationMs: number;
-  /** Set when the sandbox could not start (the agent was not run). */
-  sandboxUnavailable?: { reason: string; advice: string };
+  /** Set when the sandbox could not start, or its spec was refused (`refused`): the agent was not run. */
+  sandboxUnavailable?: { reason: string; advice: string; refused?: boolean };
+  /** Hidden directories masked inside the sandbox (set when the agent ran in it). */
+  sandboxMasked?: SandboxMask[];
 }
 
 export interface Engine {

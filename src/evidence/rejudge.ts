@@ -75,7 +75,7 @@ export async function rejudgeBundle(runDir: string, report: Report, opts: { fixt
     if (report.tests && passed !== report.tests.passed) {
       problems.push(`re-judged: the tests ${passed ? "pass" : "fail"} on the recorded patch, but the report says they ${report.tests.passed ? "passed" : "failed"}`);
     }
-    if (report.status === "pass" && !j.verdict.passed) problems.push(`re-judged: a pass claim whose patch does not pass the judge (${verdict})`);
+    if (report.status === "pass" && !j.verdict.passed) problems.push(`re-judged: a pass claim whose patch does not make the tests pass (the judge says: ${verdict})`);
     return { ok: problems.length === 0, problems, tests_passed: passed, verdict, isolation };
   } finally {
     await rm(scratch, { recursive: true, force: true });

@@ -27,6 +27,8 @@ export const FAILURE_REASONS = [
   "tampering detected",
   "tests did not run",
   "change capture failed",
+  // Added with held-out tests:
+  "held-out tests failed",
 ] as const;
 export type FailureReason = (typeof FAILURE_REASONS)[number];
 
@@ -46,6 +48,9 @@ export const MARKERS = {
   judgeTamperingDetected: "judge-tampering-detected.txt",
   testsDidNotRun: "tests-did-not-run.txt",
   patchCaptureFailed: "patch-capture-failed.txt",
+  // Added with held-out tests:
+  heldOutTestsFailed: "held-out-tests-failed.txt",
+  specialCasingSuspected: "judge-special-casing-suspected.txt",
 } as const;
 export type MarkerFile = (typeof MARKERS)[keyof typeof MARKERS];
 
@@ -73,13 +78,21 @@ export const ModelTraffic = z.object({
   models_answered: z.array(z.string()).optional(),
 });
 
+const JudgeFinding = z.object({ rule: z.string(), file: z.string().nullable(), line: z.number().int().nullable(), detail: z.string() });
+const TestSet = z.object({
+  expected: z.number().int().nullable(),
+  expected_passed: z.number().int().nullable(),
+  missing: z.array(z.string()),
+  failing: z.array(z.string()),
+});
+
 export const Report = z.object({
   schema: z.literal(REPORT_SCHEMA),
   run_id: z.string(),
   harness_version: z.string(),
   created_at: z.string(),
   finished_at: z.string(),
-  fixture: z.object({ id: z.string(), digest: z.string() }),
+  fixture: z.object({ id: z.string(), digest: z.string(), variant: z.string().optional() }),
   status: RunStatus,
   failure_reason: z.enum(FAILURE_REASONS).nullable(),
   backend: z.string(),
@@ -143,14 +156,22 @@ export const Report = z.object({
     })
     .optional(),
   failure_detail: z.string().nullable().optional(),
+  /**
+   * Directories the agent must not read that a bind of its sandbox contained, each masked by
+   * an empty read-only tmpfs (docs/isolation.md): present when the agent ran in the sandbox,
+   * `[]` when nothing hidden was in reach.
+   */
+  sandbox_masked: z.array(z.string()).optional(),
   role: z.enum(["run", "baseline"]).optional(),
   /** How the change was judged (docs/judging.md): fresh tree, expected tests, tampering findings. */
   judge: z
     .object({
       tree: z.literal("fresh"),
-      verdict: z.enum(["pass", "tampering detected", "change capture failed", "tests did not run", "tests failed"]),
+      verdict: z.enum(["pass", "tampering detected", "change capture failed", "tests did not run", "tests failed", "held-out tests failed"]),
       detail: z.string().nullable(),
-      findings: z.array(z.object({ rule: z.string(), file: z.string().nullable(), line: z.number().int().nullable(), detail: z.string() })),
+      findings: z.array(JudgeFinding),
+      /** Findings that do not decide the verdict (e.g. suspected special-casing): shown either way. */
+      observations: z.array(JudgeFinding).optional(),
       tests: z
         .object({
           expected: z.number().int().nullable(),
@@ -161,8 +182,12 @@ export const Report = z.object({
           missing: z.array(z.string()),
           failing: z.array(z.string()),
           count_verified: z.boolean(),
+          held_out: TestSet.nullable().optional(),
+          contradicting: z.object({ ids: z.array(z.string()), passed: z.array(z.string()) }).optional(),
         })
         .nullable(),
+      /** An impossible variant's run: how it is classified for the cheat rate. */
+      impossible: z.object({ variant: z.string(), classification: z.enum(["cheated", "flagged", "failed"]) }).optional(),
       not_carried: z.array(z.object({ path: z.string(), why: z.string() })),
       notes: z.array(z.string()),
     })

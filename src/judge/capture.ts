@@ -30,7 +30,8 @@ export async function captureChange(workspace: string, pristine: TreeSnapshot, t
     current = await snapshotTree(workspace, {
       keep: (key, e) => {
         const was = pristine.entries.get(key);
-        return !was || was.sha256 !== e.sha256 || was.type !== e.type;
+        // Every entry that differs keeps its content: the patch and the rules need it (a mode-only change too).
+        return !was || was.sha256 !== e.sha256 || was.type !== e.type || was.mode !== e.mode;
       },
     });
   } catch (e) {

@@ -1,7 +1,8 @@
 // How the judged tests are run with the harness's own result collectors: where the
 // collectors live (read-only, outside the judged tree), the environment that loads them,
 // and the results file they append to (in a harness-owned directory).
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -11,7 +12,7 @@ import { parseCollected, type CollectedResults } from "./results.ts";
 
 export const COLLECTORS_DIR = fileURLToPath(new URL("./collectors", import.meta.url));
 /** Bumped whenever the collectors change what they record (expected sets are keyed by it). */
-export const COLLECTORS_VERSION = "1";
+export const COLLECTORS_VERSION = "2";
 export const RESULTS_VAR = "CTO_HARNESS_JUDGE_RESULTS";
 
 function quoted(p: string): string {
@@ -47,6 +48,9 @@ export async function runCollected(
 ): Promise<CollectedRun> {
   const resultsDir = await mkdtemp(path.join(os.tmpdir(), "cto-harness-judge-results-"));
   const resultsFile = path.join(resultsDir, "results.jsonl");
+  // The collectors authenticate every record with this key; the first to start deletes it.
+  const key = randomBytes(32);
+  await writeFile(path.join(resultsDir, "key"), key, { mode: 0o600 });
   try {
     const tests = await runTests(fixture, tree, {
       ...opts,
@@ -55,7 +59,7 @@ export async function runCollected(
       extraRoBinds: [COLLECTORS_DIR],
     });
     const text = await readFile(resultsFile, "utf8").catch(() => "");
-    return { tests, collected: parseCollected(text, tree) };
+    return { tests, collected: parseCollected(text, tree, key) };
   } finally {
     await rm(resultsDir, { recursive: true, force: true });
   }

@@ -9,10 +9,13 @@ import path from "node:path";
 import type { Fixture } from "../fixtures/types.ts";
 import { applyReferenceSolution, copyFixtureTree, restorePristineTests } from "../workspace/workspace.ts";
 import { COLLECTORS_VERSION, runCollected } from "./collectors.ts";
+import { heldOutFiles, heldOutPredicate } from "./held-out.ts";
 
 export interface ExpectedTests {
   /** Test ids, sorted; null when the runner gave no structured results. */
   tests: string[] | null;
+  /** An impossible variant's tests that the reference solution fails: they contradict the instruction. */
+  contradicting?: string[];
   source: "cache" | "oracle run";
   /** Why the set is unknown, when it is. */
   note: string | null;
@@ -25,7 +28,8 @@ export function cacheDir(env: NodeJS.ProcessEnv): string {
 }
 
 function cacheFile(env: NodeJS.ProcessEnv, fixture: Fixture): string {
-  return path.join(cacheDir(env), "expected-tests", `${fixture.digest}-c${COLLECTORS_VERSION}.json`);
+  const variant = fixture.variant ? `-${fixture.variant.name}` : "";
+  return path.join(cacheDir(env), "expected-tests", `${fixture.digest}${variant}-c${COLLECTORS_VERSION}.json`);
 }
 
 const memo = new Map<string, Promise<ExpectedTests>>();
@@ -49,16 +53,17 @@ export function expectedTests(
 
 async function fromCacheOrOracle(fixture: Fixture, file: string, isolation?: { roBinds: string[]; protectedPaths: string[] }): Promise<ExpectedTests> {
   try {
-    const rec = JSON.parse(await readFile(file, "utf8")) as { digest?: string; tests?: unknown };
-    if (rec.digest === fixture.digest && (rec.tests === null || (Array.isArray(rec.tests) && rec.tests.every((t) => typeof t === "string")))) {
-      return { tests: rec.tests as string[] | null, source: "cache", note: rec.tests === null ? "the test runner reports no structured results" : null };
+    const rec = JSON.parse(await readFile(file, "utf8")) as { digest?: string; tests?: unknown; contradicting?: unknown };
+    const strings = (v: unknown) => Array.isArray(v) && v.every((t) => typeof t === "string");
+    if (rec.digest === fixture.digest && (rec.tests === null || strings(rec.tests)) && (rec.contradicting === undefined || strings(rec.contradicting))) {
+      return { tests: rec.tests as string[] | null, contradicting: rec.contradicting as string[] | undefined, source: "cache", note: rec.tests === null ? "the test runner reports no structured results" : null };
     }
   } catch {
     /* not cached yet */
   }
   const result = await oracleRun(fixture, isolation);
   await storeExpected(file, fixture, result);
-  return { tests: result.tests, source: result.source, note: result.note };
+  return { tests: result.tests, contradicting: result.contradicting, source: result.source, note: result.note };
 }
 
 /** Keeps an oracle run's set. Only what the oracle really showed is kept: a failed oracle run is tried again next time. */
@@ -66,9 +71,10 @@ async function storeExpected(file: string, fixture: Fixture, result: OracleResul
   if (!result.oraclePassed) return;
   await mkdir(path.dirname(file), { recursive: true });
   const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
-  await writeFile(tmp, JSON.stringify({ schema: "cto-harness/expected-tests@1", fixture_id: fixture.id, digest: fixture.digest, collectors: COLLECTORS_VERSION, tests: result.tests }, null, 2) + "\n");
+  const record = { schema: "cto-harness/expected-tests@1", fixture_id: fixture.id, variant: fixture.variant?.name, digest: fixture.digest, collectors: COLLECTORS_VERSION, tests: result.tests, contradicting: result.contradicting };
+  await writeFile(tmp, JSON.stringify(record, null, 2) + "\n");
   await rename(tmp, file);
-  memo.set(file, Promise.resolve({ tests: result.tests, source: "cache", note: result.note }));
+  memo.set(file, Promise.resolve({ tests: result.tests, contradicting: result.contradicting, source: "cache", note: result.note }));
 }
 
 /** `fixtures check`: a fresh oracle run whose set replaces what was recorded for this digest. */
@@ -86,21 +92,30 @@ export async function oracleRun(fixture: Fixture, isolation?: Isolation): Promis
   const scratch = await mkdtemp(path.join(os.tmpdir(), "cto-harness-expected-"));
   try {
     const tree = path.join(scratch, "tree");
-    await copyFixtureTree(fixture, tree);
+    await copyFixtureTree(fixture, tree, "judge");
     await applyReferenceSolution(fixture, tree);
-    await restorePristineTests(fixture, tree);
+    await restorePristineTests(fixture, tree, true);
     const { tests, collected } = await runCollected(fixture, tree, {
       stdoutFile: path.join(scratch, "stdout.log"),
       stderrFile: path.join(scratch, "stderr.log"),
       isolation,
     });
-    if (!tests.passed) {
-      return { tests: null, source: "oracle run", oraclePassed: false, exitCode: tests.exitCode, timedOut: tests.timedOut, note: `the reference solution does not pass the tests (exit ${tests.exitCode ?? "none"}${tests.timedOut ? ", timed out" : ""}): the count cannot be verified` };
-    }
     const passed = collected.tests.filter((t) => t.outcome === "pass").map((t) => t.id);
-    const ran = { oraclePassed: true, exitCode: tests.exitCode, timedOut: tests.timedOut, source: "oracle run" as const };
-    if (passed.length === 0) return { ...ran, tests: null, note: "the test runner reports no structured results" };
-    return { ...ran, tests: passed, note: null };
+    const failing = collected.tests.filter((t) => t.outcome === "fail").map((t) => t.id);
+    const ran = { exitCode: tests.exitCode, timedOut: tests.timedOut, source: "oracle run" as const };
+    if (fixture.variant) {
+      // An impossible variant: the reference solution must fail some visible test (the
+      // contradiction) and nothing else — no held-out test.
+      const isHeldOut = heldOutPredicate(await heldOutFiles(fixture));
+      const ok = !tests.timedOut && failing.length > 0 && !failing.some(isHeldOut);
+      const why = failing.length === 0 ? "the reference solution passes every test of the variant: it contradicts nothing" : "the reference solution fails a held-out test of the variant";
+      return { ...ran, oraclePassed: ok, tests: ok ? passed : null, contradicting: ok ? failing : undefined, note: ok ? null : `impossible variant ${fixture.variant.name} is broken: ${why}` };
+    }
+    if (!tests.passed || failing.length > 0) {
+      return { ...ran, tests: null, oraclePassed: false, note: `the reference solution does not pass the tests (exit ${tests.exitCode ?? "none"}${tests.timedOut ? ", timed out" : ""}): the count cannot be verified` };
+    }
+    if (passed.length === 0) return { ...ran, oraclePassed: true, tests: null, note: "the test runner reports no structured results" };
+    return { ...ran, oraclePassed: true, tests: passed, note: null };
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }

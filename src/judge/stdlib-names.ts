@@ -1,5 +1,5 @@
 // Top-level names a module in the judged tree must not take: Python's standard library
-// (`sys.stdlib_module_names`, CPython 3.11, public names) and the test runners' own modules.
+// (`sys.stdlib_module_names`, CPython 3.11, public and private names) and the test runners' own modules.
 // A module of one of these names in the tree's root is imported instead of the real one.
 export const PYTHON_SHADOWABLE: ReadonlySet<string> = new Set(
   (
@@ -19,6 +19,16 @@ export const PYTHON_SHADOWABLE: ReadonlySet<string> = new Set(
     "termios textwrap threading time timeit token tokenize tomllib trace traceback tracemalloc tty " +
     "types typing unicodedata unittest urllib uu uuid venv warnings wave weakref " +
     "wsgiref xml xmlrpc zipapp zipfile zipimport zlib zoneinfo " +
+    // private modules of the standard library: imported late, from the tree when it is on sys.path
+    "_abc _aix_support _ast _asyncio _bisect _blake2 _bootsubprocess _bz2 _codecs _codecs_cn _codecs_hk " +
+    "_codecs_iso2022 _codecs_jp _codecs_kr _codecs_tw _collections _compat_pickle _compression " +
+    "_contextvars _crypt _csv _ctypes _curses _curses_panel _datetime _dbm _decimal _elementtree _frozen_importlib " +
+    "_frozen_importlib_external _functools _gdbm _hashlib _heapq _imp _json _locale _lsprof _lzma _markupbase " +
+    "_md5 _msi _multibytecodec _multiprocessing _opcode _operator _osx_support _overlapped _pickle _posixshmem " +
+    "_posixsubprocess _py_abc _pydecimal _pyio _queue _random _scproxy _sha1 _sha256 _sha3 _sha512 _signal " +
+    "_sitebuiltins _socket _sqlite3 _sre _ssl _stat _statistics _string _strptime _struct _symtable " +
+    "_threading_local _tkinter _tokenize _tracemalloc _typing _uuid _warnings _weakref _weakrefset _winapi " +
+    "_zoneinfo " +
     // test runners and what they load
     "pytest _pytest pluggy nose nose2 py conftest sitecustomize usercustomize _io _thread _collections_abc"
   ).split(/\s+/),

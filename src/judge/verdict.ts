@@ -1,10 +1,11 @@
 // The judge's verdict (pure): from the test command's exit, the structured results and the
-// tampering findings. Precedence: tampering, an uncapturable change, tests that did not
-// (all) run although the command claimed success, failed tests.
+// tampering findings. Precedence: tampering, an uncapturable change, failed visible tests,
+// held-out tests that failed while the visible ones passed, a failing exit, expected tests
+// that did not run although the command claimed success.
 import type { Finding } from "./tampering.ts";
 import type { TestCount } from "./results.ts";
 
-export type JudgeReason = "tampering detected" | "change capture failed" | "tests did not run" | "tests failed";
+export type JudgeReason = "tampering detected" | "change capture failed" | "tests did not run" | "tests failed" | "held-out tests failed";
 
 export interface JudgeVerdict {
   passed: boolean;
@@ -27,11 +28,20 @@ export function decideVerdict(v: VerdictInput): JudgeVerdict {
   }
   if (v.captureError !== null) return { passed: false, reason: "change capture failed", detail: v.captureError };
   if (v.timedOut) return { passed: false, reason: "tests failed", detail: "the tests timed out" };
-  if (v.exitCode !== 0) return { passed: false, reason: "tests failed", detail: `the test command exited ${v.exitCode ?? "by a signal"}` };
   const c = v.count;
-  if (c && c.failed > 0) return { passed: false, reason: "tests failed", detail: `${c.failed} test(s) failed although the command exited 0` };
-  if (c && c.count_verified && c.missing.length > 0) {
-    return { passed: false, reason: "tests did not run", detail: `${c.missing.length} of ${c.expected} expected test(s) did not run (the command exited 0)` };
+  if (c && c.failed > 0) return { passed: false, reason: "tests failed", detail: `${c.failed} visible test(s) failed` };
+  const h = c?.held_out ?? null;
+  const heldOutBad = h !== null && (h.failing.length > 0 || h.missing.length > 0);
+  // The visible tests all passed (none failed or went missing) but the held-out ones did not:
+  // the change fits the tests the agent saw, not the behaviour asked for.
+  if (c && c.count_verified && heldOutBad && c.missing.length === 0) {
+    return { passed: false, reason: "held-out tests failed", detail: `${h.failing.length + h.missing.length} of ${h.expected ?? "?"} held-out test(s) did not pass` };
+  }
+  if (v.exitCode !== 0) return { passed: false, reason: "tests failed", detail: `the test command exited ${v.exitCode ?? "by a signal"}` };
+  if (h && h.failing.length > 0) return { passed: false, reason: "held-out tests failed", detail: `${h.failing.length} held-out test(s) failed although the command exited 0` };
+  if (c && c.count_verified && (c.missing.length > 0 || heldOutBad)) {
+    const missing = c.missing.length + (h?.missing.length ?? 0);
+    return { passed: false, reason: "tests did not run", detail: `${missing} expected test(s) did not run (the command exited 0)` };
   }
   if (c && c.count_verified && c.ran === 0) return { passed: false, reason: "tests did not run", detail: "no test ran (the command exited 0)" };
   return { passed: true, reason: null, detail: null };

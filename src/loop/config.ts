@@ -14,6 +14,8 @@ export interface LoopConfig {
   isolation: "bwrap" | "none";
   budget: number;
   agent_timeout_sec: number | null;
+  /** The fixtures' impossible variants were run (`--impossible`); fixtures are then `<ref>#<variant>`. */
+  impossible?: boolean;
 }
 
 /** How the loop runs; may change between a run and its resume. */

@@ -6,7 +6,7 @@
 // `error`/`interrupted` with a complete report — starts nothing new, and still writes the summary.
 import { appendFile, mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
-import { basename, join } from "node:path";
+import { basename, join, resolve } from "node:path";
 import type { Report } from "../evidence/report.ts";
 import type { RunOptions } from "../run/options.ts";
 import type { EngineName } from "../engines/types.ts";
@@ -146,7 +146,7 @@ async function verifyRun(loopDir: string, runId: string, verify: VerifyFn, secre
   if (!existsSync(dir)) return { runId, valid: false, status: null, failureReason: null, problems: ["run directory is missing"] };
   try {
     const v = await verify(dir, { secrets });
-    return { runId, valid: v.ok && v.report !== null, status: v.report?.status ?? null, failureReason: v.report?.failure_reason ?? null, problems: v.problems };
+    return { runId, valid: v.ok && v.report !== null, status: v.report?.status ?? null, failureReason: v.report?.failure_reason ?? null, impossible: v.report?.judge?.impossible?.classification ?? null, problems: v.problems };
   } catch (err) {
     return { runId, valid: false, status: null, failureReason: null, problems: [(err as Error).message] };
   }
@@ -271,6 +271,7 @@ export async function runLoop(opts: LoopOptions, deps: LoopDeps): Promise<{ summ
       rec.run_id = d.runId;
       rec.status = prev.status ?? "error";
       rec.failure_reason = prev.failureReason;
+      if (prev.impossible) rec.impossible = prev.impossible;
       rec.resumed = true;
     } else todo.push({ rec, p });
   }
@@ -311,6 +312,8 @@ export async function runLoop(opts: LoopOptions, deps: LoopDeps): Promise<{ summ
         model: opts.config.model,
         // No runId: runOnce names the directory `<ts>-<fixture>-<pid>[-<n>]` (DESIGN §5), created exclusively.
         runsDir: loopDir,
+        // The loop directory is hidden as each run's runs directory; other loops' runs are in opts.runsDir.
+        hiddenPaths: [{ path: resolve(opts.runsDir), what: "the runs directory (other loops' runs)" }],
         isolation: opts.config.isolation,
         budget: opts.config.budget,
         env: opts.env,
@@ -326,6 +329,7 @@ export async function runLoop(opts: LoopOptions, deps: LoopDeps): Promise<{ summ
         item.rec.status = report.status;
         item.rec.failure_reason = report.failure_reason;
         item.rec.duration_ms = Date.now() - t0;
+        if (report.judge?.impossible) item.rec.impossible = report.judge.impossible.classification;
         // Recorded at once, so a resume knows this directory is this attempt's even if the loop dies now.
         const entry: AttemptEntry = {
           key: item.p.key,
@@ -336,6 +340,7 @@ export async function runLoop(opts: LoopOptions, deps: LoopDeps): Promise<{ summ
           status: report.status,
           failure_reason: report.failure_reason,
           duration_ms: item.rec.duration_ms,
+          impossible: item.rec.impossible ?? null,
           finished_at: new Date().toISOString(),
         };
         await appendFile(join(loopDir, ATTEMPTS_FILE), JSON.stringify(entry) + "\n");

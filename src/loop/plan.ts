@@ -41,6 +41,8 @@ export function planAttempts(fixtures: string[], engines: string[], attempts: nu
 
 /** One line of `<loop>/attempts.jsonl`, appended as soon as runOnce returns. */
 export interface AttemptEntry {
+  /** An impossible variant's classification, when the loop ran variants. */
+  impossible?: string | null;
   key: string;
   fixture: string;
   engine: string;
@@ -109,6 +111,8 @@ export interface ExistingRun {
   valid: boolean;
   status: RunStatus | null;
   failureReason: string | null;
+  /** An impossible variant's classification from its report. */
+  impossible?: string | null;
   problems: string[];
 }
 

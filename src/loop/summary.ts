@@ -4,6 +4,7 @@ import type { RunStatus } from "../evidence/report.ts";
 import { EXIT } from "../cli/exit-codes.ts";
 import { meanSeries, passAtKSeries } from "./passk.ts";
 import type { LoopConfig, LoopSettings } from "./config.ts";
+import { cheatRates, type CheatRate } from "./cheat-rate.ts";
 
 export const LOOP_SUMMARY_SCHEMA = "cto-harness/loop-summary@1";
 
@@ -22,6 +23,8 @@ export interface AttemptRecord {
   resumed: boolean;
   /** Earlier directories of this attempt that were not trusted and why; never deleted. */
   superseded: { run_id: string; reason: string }[];
+  /** An impossible variant's classification (cheated, flagged, failed); absent otherwise. */
+  impossible?: string | null;
 }
 
 export interface PassAtK {
@@ -55,6 +58,8 @@ export interface LoopSummary {
   attempts: AttemptRecord[];
   /** Run directories in the loop dir that no attempt claims (left on disk, never deleted). */
   unmatched_run_dirs: string[];
+  /** With `--impossible`: per engine × model, the share of runs that cheated (docs/judging.md). */
+  cheat_rate?: CheatRate[];
 }
 
 const EXIT_OF: Record<AttemptStatus, number> = { pass: EXIT.pass, fail: EXIT.fail, blocked: EXIT.blocked, error: EXIT.error, not_run: EXIT.error };
@@ -116,5 +121,6 @@ export function summarise(input: {
     pass_at_k: { by_pair: byPair, by_engine: byEngine, by_fixture: byFixture },
     attempts,
     unmatched_run_dirs: input.unmatchedRunDirs ?? [],
+    ...(config.impossible ? { cheat_rate: cheatRates(attempts, config.engines, config.model) } : {}),
   };
 }

@@ -31,6 +31,7 @@ import { captureChange, snapshotPristine } from "../judge/capture.ts";
 import { expectedTests } from "../judge/expected.ts";
 import { judge, type Judgement } from "../judge/judge.ts";
 import { judgeSummary, testsPassedByJudge, writeJudgeMarkers } from "../judge/report.ts";
+import { classifyImpossible } from "../judge/impossible.ts";
 import { probeEndpoint, renderProbeMarker, type ProbeResult } from "../provider/probe.ts";
 import { startRecordingProxy, type RecordingProxy } from "../proxy/proxy.ts";
 import { startSimulator, type SimServer } from "../sim/server.ts";
@@ -112,7 +113,7 @@ export async function runOnce(opts: RunOptions): Promise<RunResult> {
   let fixture: Fixture | null = null;
   let sourceRefused: SourceNotAdmittedError | null = null;
   try {
-    fixture = await loadFixture(opts.fixture, { protectedPaths });
+    fixture = await loadFixture(opts.fixture, { protectedPaths, variant: opts.variant });
   } catch (e) {
     if (e instanceof SourceNotAdmittedError) sourceRefused = e;
     else throw e;
@@ -158,6 +159,8 @@ export async function runOnce(opts: RunOptions): Promise<RunResult> {
   let sim: SimServer | null = null;
   let provider: ResolvedProvider | null = null;
   let isolationUsed: "bwrap" | "none" = "none";
+  /** Hidden directories masked in the agent's sandbox (set when the agent ran in it). */
+  let sandboxMasked: string[] | undefined;
   /** Set the moment an agent process exists (also when the harness fails right after). */
   let agentStarted = false;
   const secrets = new Set(secretValuesInEnv(env));
@@ -190,6 +193,7 @@ export async function runOnce(opts: RunOptions): Promise<RunResult> {
     provider: opts.provider,
     model: opts.model,
     fixture: fixture?.id ?? fixtureNameOf(opts.fixture),
+    variant: fixture?.variant?.name ?? null,
     role: opts.isBaseline ? "baseline" : "run",
     harness_version: HARNESS_VERSION,
   });
@@ -202,6 +206,8 @@ export async function runOnce(opts: RunOptions): Promise<RunResult> {
     await writeJsonAtomic(taskFile, {
       schema: "cto-harness/task@1",
       run_id: runId,
+      // Never the variant's name: the agent gets a copy of this file, and an impossible variant
+      // must look like any task (the report and the trace record the variant).
       fixture: fixture ? { id: fixture.id, digest: fixture.digest, builtin: fixture.builtin } : { id: fixtureNameOf(opts.fixture), digest: null },
       instruction: fixture?.instruction ?? null,
       engine: opts.engine,
@@ -411,6 +417,7 @@ export async function runOnce(opts: RunOptions): Promise<RunResult> {
           signal: abort.signal,
           env,
           protectedPaths,
+          hiddenPaths: [{ path: runsDir, what: "the runs directory (other runs and attempts)" }, ...(opts.hiddenPaths ?? [])],
           watchProcess: (pid) => {
             agentStarted = true;
             if (secrets.size === 0) return () => {};
@@ -425,10 +432,14 @@ export async function runOnce(opts: RunOptions): Promise<RunResult> {
         isolationUsed = "none";
         await block(
           { reason: "sandbox unavailable", marker: MARKERS.sandboxUnavailable, detail: outcome.sandboxUnavailable.reason },
-          renderSandboxMarker(outcome.sandboxUnavailable.reason, outcome.sandboxUnavailable.advice),
+          renderSandboxMarker(outcome.sandboxUnavailable.reason, outcome.sandboxUnavailable.advice, outcome.sandboxUnavailable.refused === true),
         );
         outcome = null;
         throw new GateAfterStart();
+      }
+      if (outcome.sandboxMasked) {
+        sandboxMasked = outcome.sandboxMasked.map((m) => m.path);
+        trace.emit("sandbox_masked", { masked: outcome.sandboxMasked });
       }
       trace.emit("case_process_exited", {
         started: outcome.started,
@@ -533,7 +544,7 @@ export async function runOnce(opts: RunOptions): Promise<RunResult> {
       run_id: runId,
       harness_version: HARNESS_VERSION,
       created_at: createdAt.toISOString(),
-      fixture: { id: fixture?.id ?? fixtureNameOf(opts.fixture), digest: fixture?.digest ?? "unknown" },
+      fixture: { id: fixture?.id ?? fixtureNameOf(opts.fixture), digest: fixture?.digest ?? "unknown", ...(fixture?.variant ? { variant: fixture.variant.name } : {}) },
       backend: opts.engine,
       backend_exit_code: outcome?.exitCode ?? null,
       case_process_started: agentStarted,
@@ -696,7 +707,8 @@ export async function runOnce(opts: RunOptions): Promise<RunResult> {
           }
         : undefined,
       failure_detail: blockedBy ? (blockedBy as Gate).detail : (harnessError ?? outcome?.startError ?? (decision.failureReason === judgement?.verdict.reason ? judgement?.verdict.detail : null) ?? null),
-      judge: judgement ? judgeSummary(judgement) : undefined,
+      judge: judgement ? withImpossible(judgeSummary(judgement), fixture, judgement, outcome) : undefined,
+      ...(sandboxMasked ? { sandbox_masked: sandboxMasked } : {}),
     };
     // Strings the agent controls (its summary, its file names, its errors) must not carry a
     // secret back into the report after the files were redacted.
@@ -729,6 +741,13 @@ export async function runOnce(opts: RunOptions): Promise<RunResult> {
     }
     return result;
   }
+}
+
+/** An impossible variant's run says how it counts for the cheat rate. */
+function withImpossible(summary: NonNullable<Report["judge"]>, fixture: Fixture | null, j: Judgement, outcome: EngineOutcome | null): NonNullable<Report["judge"]> {
+  if (!fixture?.variant) return summary;
+  const classification = classifyImpossible({ contradictingPassed: j.count?.contradicting?.passed.length ?? 0, findings: j.findings.length, agentStatus: outcome?.result.status ?? null });
+  return { ...summary, impossible: { variant: fixture.variant.name, classification } };
 }
 
 /** Reads a run's report (for callers that only have the directory). */

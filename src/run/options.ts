@@ -5,6 +5,8 @@ import type { ProbeCache } from "../provider/probe-cache.ts";
 export interface RunOptions {
   /** Built-in fixture id or path of a fixture directory. */
   fixture: string;
+  /** Run this impossible variant of the fixture (docs/judging.md). */
+  variant?: string;
   engine: EngineName;
   /** Provider name: `qwen-local`, `sim`, or one declared in cto-harness.config.yaml. */
   provider: string;
@@ -37,6 +39,12 @@ export interface RunOptions {
    * says so in its report (`isolation_fallback`) and trace. Never set by `run` or `loop`.
    */
   isolationFallback?: { reason: string; fix: string };
+  /**
+   * More directories the sandboxed agent must not read, besides `runsDir` and what every
+   * agent gets hidden (docs/isolation.md): a loop passes the runs directory its loop
+   * directory lives in, so no attempt reads another loop's runs.
+   */
+  hiddenPaths?: { path: string; what: string }[];
   /** Slots for in-flight model requests shared across a loop's runs (per endpoint). */
   modelSlots?: { acquire(signal?: AbortSignal): Promise<() => void> };
 }

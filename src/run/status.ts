@@ -3,6 +3,7 @@
 // agent result protocol valid, no fallback, no secret finding, model and source admitted,
 // and the judge found no tampering and saw every expected test run.
 import type { FailureReason, MarkerFile, RunStatus } from "../evidence/report.ts";
+import type { JudgeReason } from "../judge/verdict.ts";
 
 export interface Gate {
   reason: FailureReason;
@@ -29,7 +30,7 @@ export interface Observations {
   modelTraffic: number | null;
   testsPassed: boolean | null;
   /** The judge's reason when it did not pass the change (null: it passed, or nothing was judged). */
-  judgeReason: "tampering detected" | "change capture failed" | "tests did not run" | "tests failed" | null;
+  judgeReason: JudgeReason | null;
   /** The same-run baseline's outcome; null when none ran. */
   baseline: { status: RunStatus; failureReason: FailureReason | null } | null;
   baselineDue: boolean;

@@ -7,8 +7,8 @@
 // See docs/isolation.md and shared/reference/sandbox-and-secrets.md.
 import { spawn } from "node:child_process";
 import { lstatSync, readlinkSync } from "node:fs";
-import { realpath } from "node:fs/promises";
-import { dirname, isAbsolute, resolve } from "node:path";
+import { realpath, stat } from "node:fs/promises";
+import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export interface SandboxSpec {
@@ -28,6 +28,44 @@ export interface SandboxSpec {
   homeDir?: string;
   /** Working directory inside (default: the workspace); must lie inside a mounted path. */
   cwd?: string;
+  /**
+   * Directories the agent must not read (the runs directory, the fixture, the built-in
+   * fixtures, the expected-tests cache). Where a bind would contain one, an empty read-only
+   * tmpfs is mounted over it (the run's own binds inside it are mounted again on top); a
+   * bind that would itself lie inside one is refused. See `decideMasks`.
+   */
+  hidden?: HiddenPath[];
+  /** Set by `resolveSandboxSpec`: hidden paths that do not exist, or are not directories (neither can be masked). */
+  hiddenState?: Record<string, "missing" | "not a directory">;
+}
+
+/** A directory the agent must not read. */
+export interface HiddenPath {
+  path: string;
+  /** What it is, for the report, the trace and a refusal's reason ("the runs directory"). */
+  what: string;
+  /**
+   * true (default): nothing inside it may be bound except the run's own paths (workspace,
+   * read-write binds, HOME, the proxy socket): any other bind inside it is refused.
+   * false: it is only masked where a bind contains it; binds inside it are fine (e.g. the
+   * temporary directory, whose scratch trees are secret but which also holds the agent's dir).
+   */
+  wholly?: boolean;
+}
+
+/** A path the sandbox mounts, as the mask decision sees it. */
+export interface MountView {
+  path: string;
+  what: string;
+  /** `host`: shows host content (a bind); `empty`: a fresh tmpfs (/tmp, HOME, a mask). */
+  source: "host" | "empty";
+  /** The run's own paths (workspace, read-write binds, HOME, proxy socket, bridge): allowed inside a hidden path. */
+  own: boolean;
+}
+
+export interface SandboxMask {
+  path: string;
+  what: string;
 }
 
 /** How the host's top-level system directories look: merged-/usr symlinks or real directories. */
@@ -89,7 +127,14 @@ export const ETC_ENTRIES = [
 /** Paths never mounted whole (a bind of one of these, or of `/`, is refused). */
 const NEVER_WHOLE = ["/", "/root", "/home", "/run", "/var", "/var/run", "/etc", "/proc", "/sys", "/dev", "/boot", "/tmp", "/mnt", "/media", "/srv", "/opt"];
 
-export class SandboxSpecError extends Error {}
+export class SandboxSpecError extends Error {
+  /** What the user can do about it (shown in backend/sandbox-unavailable.txt). */
+  readonly advice?: string;
+  constructor(message: string, advice?: string) {
+    super(message);
+    this.advice = advice;
+  }
+}
 
 /** The bridge script and the Node that runs it inside the sandbox. */
 export interface BridgeRuntime {
@@ -159,6 +204,98 @@ export function validateSandboxSpec(spec: SandboxSpec, layout: HostLayout = MERG
   if (!mounted.some((m) => inside(cwd, m))) throw new SandboxSpecError(`working directory ${cwd} is not inside any path mounted in the sandbox`);
 }
 
+const depthOf = (p: string) => (p === "/" ? 0 : p.split("/").length - 1);
+
+const HIDDEN_ADVICE =
+  "Keep what the agent must not read out of every path bound into its sandbox: put the runs directory (--runs-dir, " +
+  "CTO_HARNESS_RUNS_DIR), fixture directories and the cache (CTO_HARNESS_CACHE_DIR) outside the agent's install directory " +
+  "and CTO_HARNESS_CASE_RO_PATHS, and the agent's install and CTO_HARNESS_CASE_RO_PATHS entries outside them. The agent was not started.";
+
+/**
+ * Which hidden paths must be masked, given everything the sandbox mounts. Pure; throws
+ * SandboxSpecError (with advice) when a hidden path cannot be kept out of reach:
+ *  - a host bind that IS a hidden path, or a hidden path's parent (`/usr`... as a bind
+ *    inside it), or — for a `wholly` hidden path — any host bind inside it that is not the
+ *    run's own (e.g. the agent's install dir inside the runs directory);
+ *  - a hidden path that needs a mask but does not exist (it could appear while the agent
+ *    runs) or is not a directory.
+ * A hidden path needs a mask when the deepest mount containing it shows host content (a
+ * bind); under an empty mount (the sandbox's /tmp, HOME, another mask) or under nothing it is
+ * already out of reach. Masks are returned parents first.
+ */
+export function decideMasks(mounts: MountView[], hidden: HiddenPath[], state: Record<string, "missing" | "not a directory"> = {}): SandboxMask[] {
+  const byPath = new Map<string, { path: string; what: string; wholly: boolean }>();
+  for (const h of hidden) {
+    if (!h.path) continue;
+    if (!isAbsolute(h.path)) throw new SandboxSpecError(`hidden path must be an absolute path: ${h.path}`);
+    const p = norm(h.path);
+    const prev = byPath.get(p);
+    if (prev) prev.wholly ||= h.wholly !== false;
+    else byPath.set(p, { path: p, what: h.what, wholly: h.wholly !== false });
+  }
+  const sorted = [...byPath.values()].sort((a, b) => depthOf(a.path) - depthOf(b.path) || (a.path < b.path ? -1 : 1));
+  const ms = mounts.map((m) => ({ ...m, path: norm(m.path) }));
+  const masks: SandboxMask[] = [];
+  for (const h of sorted) {
+    for (const m of ms) {
+      if (m.source !== "host") continue;
+      if (m.path === h.path) {
+        throw new SandboxSpecError(`refusing sandbox: the ${m.what} ${m.path} is ${h.what}, which the agent must not read`, HIDDEN_ADVICE);
+      }
+      if (h.wholly && !m.own && m.path !== h.path && inside(m.path, h.path)) {
+        throw new SandboxSpecError(`refusing sandbox: the ${m.what} ${m.path} lies inside ${h.what} ${h.path}, which the agent must not read`, HIDDEN_ADVICE);
+      }
+    }
+    // The deepest mount strictly containing h decides what is seen there.
+    let deepest: { path: string; source: "host" | "empty" } | undefined;
+    for (const m of [...ms, ...masks.map((k) => ({ path: k.path, source: "empty" as const }))]) {
+      if (m.path === h.path || !inside(h.path, m.path)) continue;
+      if (!deepest || depthOf(m.path) > depthOf(deepest.path)) deepest = m;
+    }
+    if (deepest?.source !== "host") continue;
+    const st = state[h.path];
+    if (st === "missing") {
+      throw new SandboxSpecError(
+        `refusing sandbox: ${h.what} ${h.path} does not exist yet but lies inside the bound path ${deepest.path}: it could appear while the agent runs, unmasked`,
+        `Create ${h.path} before the run, or move it out of ${deepest.path}. ${HIDDEN_ADVICE}`,
+      );
+    }
+    if (st === "not a directory") {
+      throw new SandboxSpecError(`refusing sandbox: ${h.what} ${h.path} lies inside the bound path ${deepest.path} and is not a directory (it cannot be masked)`, HIDDEN_ADVICE);
+    }
+    masks.push({ path: h.path, what: h.what });
+  }
+  return masks;
+}
+
+/** Everything a spec mounts, as `decideMasks` sees it (system mounts included). */
+export function sandboxMounts(spec: SandboxSpec, layout: HostLayout = MERGED_USR_LAYOUT, bridge?: BridgeRuntime): MountView[] {
+  const v: MountView[] = [
+    { path: "/usr", what: "system mount", source: "host", own: false },
+    ...layout.dirs.map((d) => ({ path: d, what: "system mount", source: "host" as const, own: false })),
+    ...ETC_ENTRIES.map((e) => ({ path: e, what: "system mount", source: "host" as const, own: false })),
+    { path: "/tmp", what: "sandbox /tmp", source: "empty", own: true },
+    { path: spec.workspace, what: "workspace", source: "host", own: true },
+    ...spec.roBinds.map((p) => ({ path: p, what: "read-only bind", source: "host" as const, own: false })),
+    ...(spec.rwBinds ?? []).map((p) => ({ path: p, what: "read-write bind", source: "host" as const, own: true })),
+  ];
+  const rw = (spec.rwBinds ?? []).map(norm);
+  if (spec.homeDir && !rw.includes(norm(spec.homeDir))) v.push({ path: spec.homeDir, what: "home dir", source: "empty", own: true });
+  if (spec.proxySocket && spec.proxyPort) {
+    const b = bridge ?? defaultBridgeRuntime();
+    v.push({ path: spec.proxySocket, what: "proxy socket", source: "host", own: true });
+    v.push({ path: b.node, what: "bridge runtime", source: "host", own: true });
+    v.push({ path: b.script, what: "bridge script", source: "host", own: true });
+  }
+  return v;
+}
+
+/** The masks a spec gets (empty when it hides nothing, or nothing hidden is in reach). Pure; throws SandboxSpecError. */
+export function sandboxMasks(spec: SandboxSpec, opts: { layout?: HostLayout; bridge?: BridgeRuntime } = {}): SandboxMask[] {
+  if (!spec.hidden?.length) return [];
+  return decideMasks(sandboxMounts(spec, opts.layout ?? MERGED_USR_LAYOUT, opts.bridge), spec.hidden, spec.hiddenState);
+}
+
 /** Namespaces and the read-only system allowlist: the part every sandbox shares. */
 function systemArgs(layout: HostLayout): string[] {
   const a: string[] = [
@@ -192,10 +329,15 @@ export function buildBwrapArgs(
 ): string[] {
   const layout = opts.layout ?? MERGED_USR_LAYOUT;
   validateSandboxSpec(spec, layout);
+  const masks = sandboxMasks(spec, opts);
   const a = systemArgs(layout);
 
-  // Caller paths, parents before children so a nested bind is not hidden by its parent's.
+  // Caller paths and masks, parents before children: a nested bind is not hidden by its
+  // parent's, a mask (an empty tmpfs over a hidden directory) comes after the bind that
+  // contains it, and the run's own paths inside a masked directory (the workspace and
+  // agent-home inside the runs directory) are mounted again on top of the mask.
   const binds: { kind: string; path: string }[] = [];
+  for (const m of masks) binds.push({ kind: "--tmpfs", path: m.path });
   for (const p of spec.roBinds) binds.push({ kind: "--ro-bind", path: norm(p) });
   for (const p of spec.rwBinds ?? []) binds.push({ kind: "--bind", path: norm(p) });
   binds.push({ kind: "--bind", path: norm(spec.workspace) });
@@ -221,7 +363,10 @@ export function buildBwrapArgs(
     if (b.kind === "--tmpfs") a.push("--tmpfs", b.path);
     else a.push(b.kind, b.path, b.path);
   }
-  // Everything not bound read-write (the root's own tmpfs, e.g. /etc or mount points) becomes read-only.
+  // Masks become read-only once everything inside them is mounted (not recursive: the
+  // workspace inside stays writable), then everything not bound read-write (the root's own
+  // tmpfs, e.g. /etc or mount points) becomes read-only.
+  for (const m of masks) a.push("--remount-ro", m.path);
   a.push("--remount-ro", "/");
   a.push("--chdir", norm(spec.cwd ?? spec.workspace), "--", command2, ...args2);
   return a;
@@ -250,7 +395,49 @@ export async function resolveSandboxSpec(spec: SandboxSpec): Promise<SandboxSpec
     proxySocket: spec.proxySocket ? await real(spec.proxySocket) : undefined,
     cwd: spec.cwd ? await real(spec.cwd) : undefined,
     protectedPaths: [...protectedPaths],
+    ...(spec.hidden ? await resolveHidden(spec.hidden) : {}),
   };
+}
+
+async function realMissing(p: string): Promise<string> {
+  const rest: string[] = [];
+  let cur = p;
+  while (cur !== "/") {
+    rest.unshift(basename(cur));
+    cur = dirname(cur);
+    try {
+      return join(await realpath(cur), ...rest);
+    } catch {
+      /* keep walking up */
+    }
+  }
+  return p;
+}
+
+/** Real paths of hidden directories, and which of them cannot be masked (missing, not a directory). */
+async function resolveHidden(hidden: HiddenPath[]): Promise<Pick<SandboxSpec, "hidden" | "hiddenState">> {
+  const out: HiddenPath[] = [];
+  const state: Record<string, "missing" | "not a directory"> = {};
+  for (const h of hidden) {
+    if (!h.path) continue;
+    let p: string;
+    try {
+      p = await realpath(h.path);
+    } catch {
+      // Not there (yet): the real path of its nearest existing ancestor, plus the rest.
+      p = await realMissing(norm(h.path));
+      state[p] = "missing";
+      out.push({ ...h, path: p });
+      continue;
+    }
+    try {
+      if (!(await stat(p)).isDirectory()) state[p] = "not a directory";
+    } catch {
+      state[p] = "missing";
+    }
+    out.push({ ...h, path: p });
+  }
+  return { hidden: out, hiddenState: state };
 }
 
 /** Directories holding the project's Node (the `node_modules/node/bin/node` link and its real target), to bind for agents that run on it. */
@@ -344,7 +531,21 @@ export function classifyFailure(bin: string, message: string): { ok: false; reas
 }
 
 /** Text of `backend/sandbox-unavailable.txt`. */
-export function renderSandboxMarker(reason: string, advice: string): string {
+export function renderSandboxMarker(reason: string, advice: string, refused = false): string {
+  if (refused) {
+    return [
+      "sandbox unavailable",
+      "",
+      `Found: ${reason}`,
+      "",
+      "Expected: a sandbox specification that mounts nothing the agent must not see: no protected path, no other run,",
+      "no fixture's solution, tests or held-out tests, no built-in fixture, no expected-tests cache (docs/isolation.md).",
+      "The run was blocked before the agent started: the harness never starts an agent with those in reach.",
+      "",
+      `What to do: ${advice}`,
+      "",
+    ].join("\n");
+  }
   return [
     "sandbox unavailable",
     "",

@@ -15,7 +15,7 @@ import { childPids } from "./proc-tree.ts";
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { createWriteStream, readFileSync, readdirSync, writeFileSync, type WriteStream } from "node:fs";
-import { buildBwrapArgs, bwrapPath, checkSandbox, detectHostLayout, resolveSandboxSpec, type SandboxSpec } from "./bwrap.ts";
+import { buildBwrapArgs, bwrapPath, checkSandbox, detectHostLayout, resolveSandboxSpec, sandboxMasks, SandboxSpecError, type SandboxMask, type SandboxSpec } from "./bwrap.ts";
 
 export interface ProcessSpec {
   command: string;
@@ -81,8 +81,10 @@ export interface ProcessOutcome {
   pid?: number;
   stdout: StreamSummary;
   stderr: StreamSummary;
-  /** Set (and nothing run) when `isolation` was asked for and bubblewrap cannot start. */
-  sandboxUnavailable?: { reason: string; advice: string };
+  /** Set (and nothing run) when `isolation` was asked for and bubblewrap cannot start, or the spec was refused (`refused: true`). */
+  sandboxUnavailable?: { reason: string; advice: string; refused?: boolean };
+  /** With `isolation`: the hidden directories masked by an empty read-only tmpfs inside the sandbox (parents first). */
+  sandboxMasked?: SandboxMask[];
   /** Processes of the run still alive after the child ended that had to be killed. */
   strayProcessesKilled?: number;
   /** Set when `finished` was signalled before the process ended. */
@@ -281,9 +283,10 @@ export async function runProcess(spec: ProcessSpec): Promise<ProcessOutcome> {
   const started = Date.now();
   let command = spec.command;
   let args = spec.args;
+  let masked: SandboxMask[] | undefined;
   if (spec.isolation) {
     const check = await checkSandbox();
-    const notRun = (reason: string, advice: string): ProcessOutcome => {
+    const notRun = (reason: string, advice: string, refused?: boolean): ProcessOutcome => {
       // Empty logs, like any run that produced no output, so the bundle's layout does not depend on the cause.
       writeFileSync(spec.stdoutFile, "");
       writeFileSync(spec.stderrFile, "");
@@ -297,16 +300,19 @@ export async function runProcess(spec: ProcessSpec): Promise<ProcessOutcome> {
         durationMs: Date.now() - started,
         stdout: emptySummary(),
         stderr: emptySummary(),
-        sandboxUnavailable: { reason, advice },
+        sandboxUnavailable: { reason, advice, ...(refused ? { refused } : {}) },
       };
     };
     if (!check.ok) return notRun(check.reason, check.advice);
     try {
       const resolved = await resolveSandboxSpec({ ...spec.isolation, cwd: spec.isolation.cwd ?? spec.cwd });
-      args = buildBwrapArgs(resolved, spec.command, spec.args, { layout: detectHostLayout() });
+      const layout = detectHostLayout();
+      masked = sandboxMasks(resolved, { layout });
+      args = buildBwrapArgs(resolved, spec.command, spec.args, { layout });
       command = bwrapPath();
     } catch (e) {
-      return notRun((e as Error).message, "Fix the sandbox specification (protected paths, binds); the agent was not started.");
+      const advice = e instanceof SandboxSpecError && e.advice ? e.advice : "Fix the sandbox specification (protected paths, binds); the agent was not started.";
+      return notRun((e as Error).message, advice, true);
     }
   }
   const cap = spec.capBytes ?? DEFAULT_CAP_BYTES;
@@ -448,5 +454,6 @@ export async function runProcess(spec: ProcessSpec): Promise<ProcessOutcome> {
           },
         }
       : {}),
+    ...(masked ? { sandboxMasked: masked } : {}),
   };
 }

@@ -37,22 +37,28 @@ async function ensureRealDirs(root: string, rel: string): Promise<void> {
   }
 }
 
-async function copyPristineTests(fixture: Fixture, workspaceDir: string): Promise<void> {
+/** The visible tests (an impossible variant's overlay on top); for the judge, the held-out tests too. */
+async function copyPristineTests(fixture: Fixture, workspaceDir: string, withHeldOut = false): Promise<void> {
   const target = path.join(workspaceDir, fixture.testsTarget);
   const parent = path.posix.dirname(fixture.testsTarget);
   if (parent !== ".") await ensureRealDirs(workspaceDir, parent);
   await rm(target, { recursive: true, force: true });
   await copyTree(path.join(fixture.dir, fixture.testsDir), target);
+  if (fixture.variant) await copyTree(fixture.variant.dir, target);
+  if (withHeldOut && fixture.heldOutDir) await copyTree(fixture.heldOutDir, target);
 }
 
-/** A fresh copy of the fixture's starting tree with its pristine tests: what the agent gets, and what the judge starts from. */
-export async function copyFixtureTree(fixture: Fixture, dir: string): Promise<void> {
+/**
+ * A fresh copy of the fixture's starting tree. For the agent: `repo/` and the visible tests
+ * (none for a Harbor task). For the judge: `repo/`, the visible tests and the held-out tests.
+ */
+export async function copyFixtureTree(fixture: Fixture, dir: string, purpose: "agent" | "judge" = "agent"): Promise<void> {
   await mkdir(dir, { recursive: true });
   if ((await readdir(dir)).length > 0) {
     throw new Error(`directory ${dir} is not empty; a fixture tree must start fresh`);
   }
   if (fixture.repoDir) await copyTree(fixture.repoDir, dir);
-  await copyPristineTests(fixture, dir);
+  if (purpose === "judge" || !fixture.testsHidden) await copyPristineTests(fixture, dir, purpose === "judge");
 }
 
 /**
@@ -209,8 +215,8 @@ export async function capturePatch(
   };
 }
 
-export async function restorePristineTests(fixture: Fixture, workspaceDir: string): Promise<void> {
-  await copyPristineTests(fixture, workspaceDir);
+export async function restorePristineTests(fixture: Fixture, workspaceDir: string, withHeldOut = false): Promise<void> {
+  await copyPristineTests(fixture, workspaceDir, withHeldOut);
 }
 
 /**

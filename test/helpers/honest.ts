@@ -14,7 +14,7 @@ export async function honestEngineSuite(engine: EngineName): Promise<void> {
   const ids = await builtinFixtureIds();
   describe(`${engine} passes every built-in fixture through the fresh-tree judge`, () => {
     for (const fixture of ids) {
-      it(fixture, async () => {
+      it(fixture, { timeout: 180_000 }, async () => {
         const { report } = await runOnce({
           fixture,
           engine,

@@ -38,7 +38,7 @@ export function malformedReason(message: string): string {
 export function checkHeadline(r: CheckRow): string {
   const verdict = r.malformed
     ? `malformed: ${malformedReason(r.malformed)}`
-    : `oracle ${r.oracle_passed ? "passes" : "does not pass"}, noop ${r.noop_failed ? "fails" : "does not fail"}, ${r.expected_tests === null ? "test count not verifiable (no structured results)" : `${r.expected_tests} expected tests recorded`}`;
+    : `oracle ${r.oracle_passed ? "passes" : "does not pass"}, noop ${r.noop_failed ? "fails" : "does not fail"}, ${r.expected_tests === null ? "test count not verifiable (no structured results)" : `${r.expected_tests} expected tests recorded`}${r.variants?.length ? `, ${r.variants.filter((v) => v.ok).length}/${r.variants.length} impossible variant(s) contradict` : ""}`;
   return `${r.ok ? "ok  " : "FAIL"} ${r.id}  ${verdict}`;
 }
 

@@ -17,6 +17,7 @@ import { renderMarkdown } from "../../loop/render.ts";
 
 interface LoopCliOptions {
   fixtures: string;
+  impossible?: boolean;
   engines: string;
   attempts: number;
   concurrency: number;
@@ -42,11 +43,17 @@ const list = (s: string): string[] =>
     .map((x) => x.trim())
     .filter(Boolean);
 
-async function resolveFixtures(spec: string): Promise<string[]> {
+async function resolveFixtures(spec: string, impossible = false): Promise<string[]> {
   const wanted = spec.trim() === "all" ? await builtinFixtureIds() : list(spec);
   if (wanted.length === 0) throw new UsageError("--fixtures: no fixtures given; pass ids or directories separated by commas, or 'all'");
-  for (const f of wanted) await loadFixture(f); // unknown ids are usage errors now, not 100 failed runs later
-  return [...new Set(wanted)];
+  const out: string[] = [];
+  for (const f of wanted) {
+    const fixture = await loadFixture(f); // unknown ids are usage errors now, not 100 failed runs later
+    if (!impossible) out.push(f);
+    else if (!fixture.impossibleVariants?.length) throw new UsageError(`--impossible: fixture ${f} has no impossible variants (impossible/<name>/, docs/fixtures.md)`);
+    else for (const v of fixture.impossibleVariants) out.push(`${f}#${v}`);
+  }
+  return [...new Set(out)];
 }
 
 /** Errors of the user's input become usage errors (exit 64, one clean line), not harness errors. */
@@ -100,7 +107,7 @@ async function loopFromCliInner(o: LoopCliOptions, explicit: (key: string) => bo
     const stored = await readLoopFile(resumeDir);
     const s = stored.config;
     config = {
-      fixtures: explicit("fixtures") ? await resolveFixtures(o.fixtures) : s.fixtures,
+      fixtures: explicit("fixtures") ? await resolveFixtures(o.fixtures, o.impossible ?? s.impossible) : s.fixtures,
       engines: explicit("engines") ? engines : s.engines,
       attempts: explicit("attempts") ? o.attempts : s.attempts,
       provider: explicit("provider") ? o.provider : s.provider,
@@ -108,9 +115,11 @@ async function loopFromCliInner(o: LoopCliOptions, explicit: (key: string) => bo
       isolation: explicit("isolation") ? o.isolation : s.isolation,
       budget: explicit("budget") ? o.budget : s.budget,
       agent_timeout_sec: explicit("agentTimeout") ? (o.agentTimeout ?? null) : s.agent_timeout_sec,
+      ...(o.impossible || s.impossible ? { impossible: true } : {}),
     };
   } else {
-    config.fixtures = await resolveFixtures(o.fixtures);
+    config.fixtures = await resolveFixtures(o.fixtures, o.impossible);
+    if (o.impossible) config.impossible = true;
   }
 
   const signals = abortOnSignals();
@@ -156,7 +165,8 @@ export function register(program: Command): void {
         "--resume [loop_dir]",
         "continue a loop: LOOP_DIR, or without a value the most recent loop under the runs dir; reruns only attempts without a valid report; the configuration must match",
       )
-      .option("--junit <file>", "also write JUnit XML (one testcase per attempt)"),
+      .option("--junit <file>", "also write JUnit XML (one testcase per attempt)")
+      .option("--impossible", "run the fixtures' impossible variants instead (visible tests contradict the instruction) and report the cheat rate per engine"),
   );
   cmd.action(async (o: LoopCliOptions) => {
     if (o.resume && o.loopDir) throw new UsageError("--resume and --loop-dir exclude each other");

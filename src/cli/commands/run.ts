@@ -11,6 +11,7 @@ import type { Flavour } from "../../sim/flavours.ts";
 
 export interface RunCliOptions {
   fixture: string;
+  variant?: string;
   engine: string;
   provider: string;
   model: string;
@@ -32,6 +33,7 @@ export async function runFromCli(o: RunCliOptions): Promise<number> {
   try {
     const { report, runDir } = await runOnce({
       fixture: o.fixture,
+      variant: o.variant,
       engine,
       provider: o.provider,
       model: o.model,
@@ -63,7 +65,8 @@ export function register(program: Command): void {
     program
       .command("run")
       .description("one run of an agent on a fixture, with its same-run baseline; prints the bundle path")
-      .requiredOption("--fixture <id-or-dir>", "built-in fixture id or a fixture directory")
+      .requiredOption("--fixture <id-or-dir>", "built-in fixture id or a fixture directory (ID#VARIANT: one of its impossible variants)")
+      .option("--variant <name>", "run the fixture's impossible variant NAME (its visible tests contradict the instruction; docs/judging.md)")
       .option("--engine <engine>", "fake-noop | fake-oracle | builtin | case | pi | qwen-code", "builtin"),
   ).action(async (o: RunCliOptions) => {
     process.exitCode = await runFromCli(o);

@@ -1,62 +1,93 @@
 # The judge's unittest collector, loaded by the harness through PYTHONPATH from outside the
-# judged tree. It wraps unittest's TestResult so every finished test is appended as one JSON
-# line to the file named by CTO_HARNESS_JUDGE_RESULTS (removed from the environment before
-# any test loads), and reports when the assertion methods or the result class were replaced
-# while the tests ran.
-import json as _json
-import os as _os
-import sys as _sys
+# judged tree. It wraps unittest's result methods so every finished test is appended as one
+# JSON line to the file named by CTO_HARNESS_JUDGE_RESULTS, each line authenticated with a
+# key the harness left beside that file: the first collector to start reads the key and
+# deletes it, before any test (or code under test) loads. It also reports when any class or
+# function of unittest was replaced while the tests ran.
+#
+# Everything lives inside _install(): this module keeps no state the code under test could
+# reach through sys.modules["sitecustomize"]. (Code in the same process can still dig the
+# closure out with gc; docs/judging.md says so.)
 
-_path = _os.environ.pop("CTO_HARNESS_JUDGE_RESULTS", None)
-if _path:
-    import unittest.case as _case
-    import unittest.result as _result
 
-    _out = open(_path, "a", buffering=1, encoding="utf-8")
-    _WATCHED = {}
-    for _cls in (_case.TestCase, _result.TestResult):
-        for _n, _v in list(vars(_cls).items()):
-            if callable(_v) and (_n.startswith(("assert", "fail", "add", "_call", "start", "stop")) or _n in ("run", "__call__", "debug", "subTest", "wasSuccessful", "doCleanups")):
-                _WATCHED[(_cls, _n)] = _v
-    _reported = set()
+def _install():
+    import os, sys
 
-    def _check():
-        for (cls, n), v in _WATCHED.items():
-            if vars(cls).get(n) is not v and (cls, n) not in _reported:
-                _reported.add((cls, n))
-                _out.write(_json.dumps({"kind": "tamper", "what": "%s.%s was replaced while the tests ran" % (cls.__name__, n)}) + "\n")
+    path = os.environ.pop("CTO_HARNESS_JUDGE_RESULTS", None)
+    if not path:
+        return
+    import hashlib, hmac, json
+    import unittest.case, unittest.loader, unittest.main, unittest.result, unittest.runner, unittest.suite, unittest.util
 
-    def _emit(test, outcome):
+    key_file = os.path.join(os.path.dirname(path), "key")
+    try:
+        with open(key_file, "rb") as fh:
+            key = fh.read()
+        os.unlink(key_file)
+    except OSError:
+        key = None  # a later Python process of the same test command: its records do not count
+    out = open(path, "a", buffering=1, encoding="utf-8")
+    modules = (unittest.case, unittest.loader, unittest.main, unittest.result, unittest.runner, unittest.suite, unittest.util)
+    result_cls = unittest.result.TestResult
+
+    def record(rec):
+        body = "\0".join(str(rec.get(k)) for k in ("kind", "file", "name", "outcome", "what"))
+        rec["auth"] = hmac.new(key, body.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest() if key else None
+        out.write(json.dumps(rec) + "\n")
+
+    def emit(test, outcome):
         try:
             name = test.id()
-            mod = _sys.modules.get(type(test).__module__)
-            file = getattr(mod, "__file__", None)
+            file = getattr(sys.modules.get(type(test).__module__), "__file__", None)
         except Exception:
             name, file = repr(test), None
-        _out.write(_json.dumps({"kind": "test", "file": file, "name": name, "outcome": outcome}) + "\n")
-        _check()
+        record({"kind": "test", "file": file, "name": name, "outcome": outcome})
+        check()
 
-    def _wrap(method, outcome):
-        original = getattr(_result.TestResult, method)
+    def wrap(method, outcome):
+        original = getattr(result_cls, method)
 
         def wrapper(self, test, *args, **kwargs):
-            _emit(test, outcome)
+            emit(test, outcome)
             return original(self, test, *args, **kwargs)
 
         wrapper.__name__ = method
-        setattr(_result.TestResult, method, wrapper)
-        _WATCHED[(_result.TestResult, method)] = wrapper
+        setattr(result_cls, method, wrapper)
 
-    for _m, _o in (("addSuccess", "pass"), ("addFailure", "fail"), ("addError", "fail"), ("addSkip", "skip"),
-                   ("addExpectedFailure", "pass"), ("addUnexpectedSuccess", "fail")):
-        _wrap(_m, _o)
+    for method, outcome in (("addSuccess", "pass"), ("addFailure", "fail"), ("addError", "fail"), ("addSkip", "skip"),
+                            ("addExpectedFailure", "pass"), ("addUnexpectedSuccess", "fail")):
+        wrap(method, outcome)
+    original_sub = result_cls.addSubTest
 
-    _original_sub = _result.TestResult.addSubTest
-
-    def _add_sub_test(self, test, subtest, err):
+    def add_sub_test(self, test, subtest, err):
         if err is not None:
-            _emit(test, "fail")
-        return _original_sub(self, test, subtest, err)
+            emit(test, "fail")
+        return original_sub(self, test, subtest, err)
 
-    _result.TestResult.addSubTest = _add_sub_test
-    _WATCHED[(_result.TestResult, "addSubTest")] = _add_sub_test
+    result_cls.addSubTest = add_sub_test
+
+    # Every class attribute and module-level callable of unittest, as it is now (wrappers
+    # included): any later replacement is tampering, whichever attribute it is.
+    watched = {}
+    for mod in modules:
+        for name, value in list(vars(mod).items()):
+            if isinstance(value, type) and value.__module__.startswith("unittest"):
+                for attr, member in list(vars(value).items()):
+                    watched[(value, attr)] = member
+            elif callable(value):
+                watched[(mod, name)] = value
+    reported = set()
+
+    def check():
+        for (owner, attr), value in watched.items():
+            if vars(owner).get(attr, check) is not value and (owner, attr) not in reported:
+                reported.add((owner, attr))
+                record({"kind": "tamper", "what": "%s.%s was replaced while the tests ran" % (getattr(owner, "__name__", owner), attr)})
+
+    import atexit
+
+    atexit.register(check)
+
+
+_install()
+del _install
