@@ -98,6 +98,22 @@ describe("prepareWorkspace", () => {
     }
   });
 
+  it("a fixture's impossible variant does not get the base fixture's .git (same digest, other tests)", async () => {
+    resetWorkspaceTemplates();
+    const { readdirSync } = await import("node:fs");
+    const { BUILTIN_FIXTURES_DIR, variantOf } = await import("../src/fixtures/load.ts");
+    const ids = readdirSync(BUILTIN_FIXTURES_DIR).filter((d) => readdirSync(path.join(BUILTIN_FIXTURES_DIR, d)).includes("impossible"));
+    // One whose tests the agent sees (the variant overlays them), so the two workspaces differ.
+    const bases = await Promise.all(ids.map((id) => loadFixture(id)));
+    const base = bases.find((f) => !f.testsHidden)!;
+    const variant = variantOf(base, base.impossibleVariants![0]!);
+    const a = await prepareWorkspace(base, path.join(await tmp("var1"), "workspace"));
+    const ws = path.join(await tmp("var2"), "workspace");
+    const b = await prepareWorkspace(variant, ws);
+    expect(gitIn(ws, ["status", "--porcelain"]).trim()).toBe("");
+    expect(b.baselineCommit).not.toBe(a.baselineCommit);
+  });
+
   it("refuses a non-empty directory", async () => {
     const fixture = await makeFixture();
     const ws = await tmp("busy");

@@ -128,7 +128,9 @@ async function writeGitTemplate(t: GitTemplate, gitDir: string): Promise<void> {
 
 export async function prepareWorkspace(fixture: Fixture, workspaceDir: string): Promise<{ baselineCommit: string }> {
   await copyFixtureTree(fixture, workspaceDir);
-  const key = `${fixture.digest}\0${fixture.testsTarget}`;
+  // Everything copyFixtureTree's result depends on besides the digest: variants overlay the
+  // visible tests, hidden tests are left out.
+  const key = JSON.stringify([fixture.digest, fixture.testsTarget, fixture.testsDir, fixture.variant?.name ?? null, fixture.testsHidden ?? false]);
   const kept = gitTemplates.get(key);
   const template = kept ? await kept.catch(() => null) : null;
   if (template) {
