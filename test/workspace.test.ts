@@ -88,14 +88,18 @@ describe("prepareWorkspace", () => {
     expect(gitIn(ws, ["fsck", "--no-progress"]).trim()).toBe("");
     await writeFile(path.join(ws, "answer.txt"), "yes\n");
     expect(gitIn(ws, ["status", "--porcelain"]).trim()).toBe("M answer.txt");
-    // A changed fixture is a different digest: git runs again (and must be found).
-    const other = { ...fixture, digest: fixture.digest.replace(/^./, (c) => (c === "0" ? "1" : "0")) };
+    // The fixture's files changed on disk, the Fixture object (and its digest) not: a different
+    // tree, so git runs again (and must be found).
+    await writeFile(path.join(fixture.repoDir!, "answer.txt"), "changed on disk\n");
     process.env.PATH = "/nonexistent";
     try {
-      await expect(prepareWorkspace(other, path.join(await tmp("tpl3"), "workspace"))).rejects.toThrow();
+      await expect(prepareWorkspace(fixture, path.join(await tmp("tpl3"), "workspace"))).rejects.toThrow();
     } finally {
       process.env.PATH = savedPath;
     }
+    const ws4 = path.join(await tmp("tpl4"), "workspace");
+    await prepareWorkspace(fixture, ws4);
+    expect(gitIn(ws4, ["status", "--porcelain"]).trim()).toBe("");
   });
 
   it("a fixture's impossible variant does not get the base fixture's .git (same digest, other tests)", async () => {

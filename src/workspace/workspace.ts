@@ -1,7 +1,7 @@
 // The agent's workspace: a fresh git-tracked copy of a fixture, the agent's change captured
 // as a binary-safe patch, the judging tests restored pristine and run by exit code.
 import { createHash } from "node:crypto";
-import { appendFile, cp, lstat, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { appendFile, cp, lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type { Fixture } from "../fixtures/types.ts";
@@ -126,11 +126,48 @@ async function writeGitTemplate(t: GitTemplate, gitDir: string): Promise<void> {
   await Promise.all(t.files.map((f) => writeFile(path.join(gitDir, f.rel), f.data, { mode: f.mode, flag: "wx" })));
 }
 
+/**
+ * What git's `add -A` + `commit` of a tree depends on: every path (bytes), its type, its
+ * executable bit, and its content or link target. Equal fingerprints give the same baseline
+ * commit (fixed identity and dates), so a kept `.git` can stand in for running git.
+ */
+async function treeFingerprint(root: string): Promise<string> {
+  const items: { rel: Buffer; kind: string; data: Promise<Buffer | string> }[] = [];
+  async function walk(dir: Buffer, rel: Buffer | null): Promise<void> {
+    const entries = await readdir(dir, { withFileTypes: true, encoding: "buffer" });
+    for (const e of entries) {
+      const name = e.name;
+      if (rel === null && name.equals(DOT_GIT)) continue;
+      const r = rel === null ? name : Buffer.concat([rel, SLASH, name]);
+      const full = Buffer.concat([dir, SLASH, name]);
+      if (e.isDirectory()) {
+        items.push({ rel: r, kind: "d", data: Promise.resolve("") });
+        await walk(full, r);
+      } else if (e.isSymbolicLink()) items.push({ rel: r, kind: "l", data: readlink(full, { encoding: "buffer" }) });
+      else if (e.isFile()) {
+        const st = await lstat(full);
+        items.push({ rel: r, kind: st.mode & 0o111 ? "x" : "f", data: readFile(full) });
+      } else items.push({ rel: r, kind: "o", data: Promise.resolve("") });
+    }
+  }
+  await walk(Buffer.from(root), null);
+  items.sort((a, b) => Buffer.compare(a.rel, b.rel));
+  const h = createHash("sha256");
+  for (const it of items) {
+    const data = await it.data;
+    h.update(it.rel).update("\0").update(it.kind).update(String(data.length)).update("\0").update(data);
+  }
+  return h.digest("hex");
+}
+const DOT_GIT = Buffer.from(".git");
+const SLASH = Buffer.from("/");
+
 export async function prepareWorkspace(fixture: Fixture, workspaceDir: string): Promise<{ baselineCommit: string }> {
   await copyFixtureTree(fixture, workspaceDir);
-  // Everything copyFixtureTree's result depends on besides the digest: variants overlay the
-  // visible tests, hidden tests are left out.
-  const key = JSON.stringify([fixture.digest, fixture.testsTarget, fixture.testsDir, fixture.variant?.name ?? null, fixture.testsHidden ?? false]);
+  // Keyed by the copied tree itself, not by the fixture's name or digest: whatever produced
+  // the tree (a variant, hidden tests, a fixture edited on disk), the same tree gets the same .git.
+  // (The commit message names the fixture's id and digest: they are part of the key too.)
+  const key = `${fixture.id}\0${fixture.digest}\0${await treeFingerprint(workspaceDir)}`;
   const kept = gitTemplates.get(key);
   const template = kept ? await kept.catch(() => null) : null;
   if (template) {
@@ -139,7 +176,7 @@ export async function prepareWorkspace(fixture: Fixture, workspaceDir: string): 
   }
   const made = (async () => {
     const commit = await gitInitWorkspace(fixture, workspaceDir);
-    return { commit, template: fixture.digest ? await readGitTemplate(path.join(workspaceDir, ".git"), commit) : null };
+    return { commit, template: await readGitTemplate(path.join(workspaceDir, ".git"), commit) };
   })();
   if (!kept) gitTemplates.set(key, made.then((m) => m.template, () => null));
   try {
