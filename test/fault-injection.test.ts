@@ -620,8 +620,9 @@ echo '{"protocol":"case-result/1","status":"completed","summary":"inside"}' > "$
       agent.bin,
       `#!/bin/sh
 ${ASK_MODEL_SH}
-python3 -c "import socket, os; socket.socket(socket.AF_UNIX).bind(os.environ['CTO_HARNESS_RESULT_FILE'])"
-echo bound
+cd "$(dirname "$CTO_HARNESS_RESULT_FILE")"
+# A relative name: a Unix socket path is limited to 108 bytes, the run directory's may be longer.
+python3 -c "import socket; socket.socket(socket.AF_UNIX).bind('result.json'); print('bound')"
 `,
     );
     const { report, runDir } = await runHostile({ agent, endpoint: ep });

@@ -12,7 +12,9 @@ describe("qwen-code engine fixes fixtures (simulator scenario solve)", () => {
     it(fixtureId, async () => {
       const r = await runEngineOnFixture(qwenCodeEngine, fixtureId, "solve", { keep: fixtureId === "r1-string-slugify" });
       expect(r.outcome.started).toBe(true);
-      expect(r.outcome.exitCode).toBe(0);
+      // Qwen Code lingers after its result; the engine ends it 200 ms later (then no exit code of its own).
+      if (r.outcome.stoppedAfterResult) expect(r.outcome.exitCode).toBeNull();
+      else expect(r.outcome.exitCode).toBe(0);
       expect(r.outcome.result).toMatchObject({ protocolValid: true, source: "qwen-stream-json", status: "completed", modelError: null });
       expect(r.tests.passed).toBe(true);
       // Exactly the agent's two turns: no preconnect, no title request, no telemetry through the proxy.

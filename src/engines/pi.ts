@@ -108,6 +108,8 @@ export const piEngine: Engine = {
         stdin: ctx.instruction,
         roBinds: [dirname(process.execPath), join(PROJECT_ROOT, "node_modules"), dirname(PI_EXTENSION_FILE), join(PROJECT_ROOT, "package.json")],
         finished: finished.signal,
+        // Pi normally exits by itself right after agent_end; the grace only catches one that hangs.
+        finishedGraceMs: 1000,
         onStdoutLine: (line) => {
           if (line.includes('"type":"message_update"')) return events.push(line); // counted, not parsed
           const ev = parsePiLine(line);

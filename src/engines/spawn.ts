@@ -28,6 +28,8 @@ export interface AgentCommand {
    * grace to exit, then its process tree is ended (recorded in the trace as `agent_after_result`).
    */
   finished?: AbortSignal;
+  /** How long the agent may take to exit by itself after `finished` (default FINISHED_GRACE_MS, 200 ms). */
+  finishedGraceMs?: number;
 }
 
 const PROJECT_ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -118,6 +120,7 @@ export async function spawnAgent(ctx: EngineContext, cmd: AgentCommand): Promise
     onStdoutLine: cmd.onStdoutLine,
     signal: ctx.signal,
     finished: cmd.finished,
+    finishedGraceMs: cmd.finishedGraceMs,
     isolation,
     onSpawn: (pid) => {
       // Emitted when the process exists (not when the sandbox refused to start it), and
@@ -152,5 +155,6 @@ export function outcomeFrom(proc: ProcessOutcome, startedAt: number, result: Age
     timedOut: proc.timedOut,
     durationMs: Date.now() - startedAt,
     result: proc.started ? result : NO_RESULT,
+    ...(proc.afterResult && !proc.afterResult.exitedByItself ? { stoppedAfterResult: true } : {}),
   };
 }

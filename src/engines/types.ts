@@ -74,6 +74,11 @@ export interface EngineOutcome {
   startError?: string;
   result: AgentResult;
   durationMs: number;
+  /**
+   * The agent had given its final result and was then ended by cto-harness after a short grace
+   * (its exit code is then null or the signal's): the result stands (trace `agent_after_result`).
+   */
+  stoppedAfterResult?: boolean;
   /** Set when the sandbox could not start, or its spec was refused (`refused`): the agent was not run. */
   sandboxUnavailable?: { reason: string; advice: string; refused?: boolean };
   /** Hidden directories masked inside the sandbox (set when the agent ran in it). */
