@@ -30,6 +30,8 @@ export interface AgentCommand {
   finished?: AbortSignal;
   /** How long the agent may take to exit by itself after `finished` (default FINISHED_GRACE_MS, 200 ms). */
   finishedGraceMs?: number;
+  /** Between TERM and KILL once the grace is over (default FINISHED_KILL_MS, 200 ms). */
+  finishedKillMs?: number;
 }
 
 const PROJECT_ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -121,6 +123,7 @@ export async function spawnAgent(ctx: EngineContext, cmd: AgentCommand): Promise
     signal: ctx.signal,
     finished: cmd.finished,
     finishedGraceMs: cmd.finishedGraceMs,
+    finishedKillMs: cmd.finishedKillMs,
     isolation,
     onSpawn: (pid) => {
       // Emitted when the process exists (not when the sandbox refused to start it), and
