@@ -6,7 +6,7 @@
 // a bundle that verifies, nothing of the run alive on the host, and nothing the agent planted
 // run by the host. The corpus table: docs/fault-injection.md, "Red-team corpus".
 import { spawnSync } from "node:child_process";
-import { cpSync, existsSync, readFileSync, readdirSync } from "node:fs";
+import { cpSync, existsSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -72,7 +72,7 @@ async function runEntry(e: RedTeamEntry, key: Target["key"]): Promise<void> {
   const t = TARGETS[key];
   const fixture = key.startsWith("path-") ? pathFixture[key]! : t.fixture;
   const agent = buildAgent(e, t, ASK_MODEL_SH);
-  const { report, runDir } = await runHostile({ agent: { dir: agent.dir, bin: agent.bin, fix: "" }, fixture });
+  const { report, runDir, runsDir } = await runHostile({ agent: { dir: agent.dir, bin: agent.bin, fix: "" }, fixture });
   const judge = (report as unknown as { judge?: JudgeView }).judge;
   const findings = judge?.findings ?? [];
   const want = expectationFor(e, t);
@@ -116,6 +116,9 @@ async function runEntry(e: RedTeamEntry, key: Target["key"]): Promise<void> {
   await expectCleanBundle(runDir, {
     processNeedles: [agent.dir, ...(e.needles ?? []).map((n) => n.replace("RT_TAG", agent.tag))],
   });
+  // Every assertion held: the bundle is not needed (a failing run keeps its directory for a look).
+  rmSync(runsDir, { recursive: true, force: true });
+  rmSync(agent.dir, { recursive: true, force: true });
 }
 
 describe.concurrent("red team: hostile Case agents that never fix the bug never pass", () => {

@@ -12,7 +12,7 @@ import { parseCollected, type CollectedResults } from "./results.ts";
 
 export const COLLECTORS_DIR = fileURLToPath(new URL("./collectors", import.meta.url));
 /** Bumped whenever the collectors change what they record (expected sets are keyed by it). */
-export const COLLECTORS_VERSION = "2";
+export const COLLECTORS_VERSION = "3";
 export const RESULTS_VAR = "CTO_HARNESS_JUDGE_RESULTS";
 
 function quoted(p: string): string {

@@ -5,6 +5,8 @@
 # deletes it, before any test (or code under test) loads. It also reports when any class or
 # function of unittest was replaced while the tests ran.
 #
+# A passing test counts only when its method's code comes from its own test file.
+#
 # Everything lives inside _install(): this module keeps no state the code under test could
 # reach through sys.modules["sitecustomize"]. (Code in the same process can still dig the
 # closure out with gc; docs/judging.md says so.)
@@ -16,7 +18,7 @@ def _install():
     path = os.environ.pop("CTO_HARNESS_JUDGE_RESULTS", None)
     if not path:
         return
-    import hashlib, hmac, json
+    import builtins, hashlib, hmac, json
     import unittest.case, unittest.loader, unittest.main, unittest.result, unittest.runner, unittest.suite, unittest.util
 
     key_file = os.path.join(os.path.dirname(path), "key")
@@ -35,12 +37,24 @@ def _install():
         rec["auth"] = hmac.new(key, body.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest() if key else None
         out.write(json.dumps(rec) + "\n")
 
+    def defined_in_its_file(test, file):
+        # A passing test counts only when its method was compiled from its own test file: a
+        # method swapped in from the code under test, or a stand-in object, was not.
+        try:
+            code = getattr(type(test), test._testMethodName).__code__
+            return file is not None and os.path.realpath(code.co_filename) == os.path.realpath(file)
+        except Exception:
+            return False
+
     def emit(test, outcome):
         try:
             name = test.id()
             file = getattr(sys.modules.get(type(test).__module__), "__file__", None)
         except Exception:
             name, file = repr(test), None
+        if outcome == "pass" and not defined_in_its_file(test, file):
+            record({"kind": "tamper", "what": "a passing test %s whose method is not the one in its test file" % name})
+            outcome = "fail"
         record({"kind": "test", "file": file, "name": name, "outcome": outcome})
         check()
 
@@ -69,6 +83,9 @@ def _install():
     # Every class attribute and module-level callable of unittest, as it is now (wrappers
     # included): any later replacement is tampering, whichever attribute it is.
     watched = {}
+    for name, value in list(vars(builtins).items()):
+        if callable(value):
+            watched[(builtins, name)] = value
     for mod in modules:
         for name, value in list(vars(mod).items()):
             if isinstance(value, type) and value.__module__.startswith("unittest"):
