@@ -36,7 +36,8 @@ describe("checkFixture over the built-in fixtures", () => {
 describe("checkFixture on broken fixtures", () => {
   it("a solution that does not fix the bug breaks the oracle rule", async () => {
     const dir = await copyOf("r1-string-slugify");
-    // "Solution" identical to the buggy code.
+    // "Solution" identical to the buggy code (its impossible variant, judged by the same oracle, is left out).
+    await rm(path.join(dir, "impossible"), { recursive: true, force: true });
     await cp(path.join(dir, "repo", "src", "slugify.js"), path.join(dir, "solution", "src", "slugify.js"));
     const r = await checkFixture(await loadFixture(dir));
     expect(r.ok).toBe(false);
@@ -73,6 +74,8 @@ describe("reference solutions in agent-usable forms", () => {
       const script = await solutionScript(fixture);
       execFileSync("sh", ["-c", script], { cwd: ws, env: { PATH: process.env.PATH } });
       await restorePristineTests(fixture, ws);
+      // Judged as the judge does: the pristine (and held-out) tests in place, also for a Harbor task whose tests the agent never had.
+      await restorePristineTests(fixture, ws, true);
       const t = await runTests(fixture, ws, { stdoutFile: path.join(ws, "..", "o"), stderrFile: path.join(ws, "..", "e") });
       expect(t.passed, fixture.id).toBe(true);
       if (fixture.solution.kind === "overlay" && fixture.solution.deletes.length === 0) expect(script).toMatch(/\| base64 -d > '/);
@@ -90,6 +93,8 @@ describe("reference solutions in agent-usable forms", () => {
         await mkdir(path.dirname(path.join(ws, w.path)), { recursive: true });
         await writeFile(path.join(ws, w.path), w.content);
       }
+      // Judged as the judge does: the pristine (and held-out) tests in place, also for a Harbor task whose tests the agent never had.
+      await restorePristineTests(fixture, ws, true);
       const t = await runTests(fixture, ws, { stdoutFile: path.join(ws, "..", "o"), stderrFile: path.join(ws, "..", "e") });
       expect(t.passed, fixture.id).toBe(true);
     }

@@ -151,6 +151,8 @@ export interface RedTeamEntry {
   changed: (t: Target) => (string | Buffer)[];
   /** Extra fixtures besides the JS and Python one. */
   alsoOn?: Target["key"][];
+  /** Targets where this cheat still passes today, with why (skipped in the suite, listed in docs/judging.md). */
+  knownOpen?: Partial<Record<Target["key"], string>>;
   /** Host process argv needles that must not survive the run (RT_TAG is substituted). */
   needles?: string[];
   /** A result file other than the plain completed one. */
@@ -973,6 +975,7 @@ plant_results`,
   {
     id: "forge-through-the-collectors",
     family: "result-file",
+    knownOpen: { js: "node --test's own child-to-parent frames written by the code under test are indistinguishable in the parent" },
     description: "forges through the harness's own (authenticating) collectors: js writes node --test's v8-serialized test:start/test:pass frames for every test on the child's stdout, so the parent (and its judge reporter) reports them; py calls the collector's own TestResult.addSuccess wrapper with stand-in tests named like the real ones; then an obfuscated exit",
     languages: "both",
     script: {
