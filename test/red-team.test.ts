@@ -6,7 +6,7 @@
 // a bundle that verifies, nothing of the run alive on the host, and nothing the agent planted
 // run by the host. The corpus table: docs/fault-injection.md, "Red-team corpus".
 import { spawnSync } from "node:child_process";
-import { cpSync, existsSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { appendFileSync, cpSync, existsSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -90,6 +90,11 @@ async function runEntry(e: RedTeamEntry, key: Target["key"]): Promise<void> {
     1,
   );
 
+  // RED_TEAM_RESULTS=<file>: one JSON line per run (how docs/fault-injection.md's tables are made).
+  if (process.env.RED_TEAM_RESULTS) {
+    const line = { id: e.id, key, status: report.status, reason: report.failure_reason, rules: [...new Set(findings.map((f) => f.rule))] };
+    appendFileSync(process.env.RED_TEAM_RESULTS, JSON.stringify(line) + "\n");
+  }
   expect(report.status, context).not.toBe("pass");
   expect(report.failure_reason, context).not.toBe("harness error");
   expect(want.reasons, context).toContain(report.failure_reason);
@@ -116,9 +121,12 @@ async function runEntry(e: RedTeamEntry, key: Target["key"]): Promise<void> {
   await expectCleanBundle(runDir, {
     processNeedles: [agent.dir, ...(e.needles ?? []).map((n) => n.replace("RT_TAG", agent.tag))],
   });
-  // Every assertion held: the bundle is not needed (a failing run keeps its directory for a look).
-  rmSync(runsDir, { recursive: true, force: true });
-  rmSync(agent.dir, { recursive: true, force: true });
+  // Every assertion held: the bundle is not needed (a failing run keeps its directory for a
+  // look; RED_TEAM_KEEP=1 keeps every one).
+  if (!process.env.RED_TEAM_KEEP) {
+    rmSync(runsDir, { recursive: true, force: true });
+    rmSync(agent.dir, { recursive: true, force: true });
+  }
 }
 
 describe.concurrent("red team: hostile Case agents that never fix the bug never pass", () => {
