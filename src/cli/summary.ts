@@ -20,7 +20,9 @@ function renderRunLines(report: Report, runDir: string): string {
   if (report.tests) lines.push(`tests: ${report.tests.passed ? "passed" : "failed"} (exit ${report.tests.exit_code ?? "-"}, ${report.tests.duration_ms} ms)`);
   const j = report.judge;
   if (j) {
-    const count = j.tests ? (j.tests.count_verified ? `${j.tests.expected_passed ?? 0}/${j.tests.expected} expected tests passed` : "test count not verified") : "tests not run";
+    const h = j.tests?.held_out;
+    const heldOut = h && h.expected !== null ? `, held-out ${h.expected_passed ?? 0}/${h.expected}` : "";
+    const count = j.tests ? (j.tests.count_verified ? `${j.tests.expected_passed ?? 0}/${j.tests.expected} expected tests passed${heldOut}` : "test count not verified") : "tests not run";
     lines.push(`judge: ${j.verdict} in a fresh tree, ${count}${j.findings.length ? `, ${j.findings.length} tampering finding(s): ${[...new Set(j.findings.map((f) => f.rule))].join(", ")}` : ""}`);
   }
   if (report.baseline_comparison) {
