@@ -32,6 +32,11 @@ function segments(path: string): string[] {
   return path.split("/");
 }
 
+/** Pure: whether `path` lies in the tests target (which the judge always restores pristine). */
+export function inTestsTarget(path: string, testsTarget: string): boolean {
+  return testsTarget === "." || path === testsTarget || path.startsWith(`${testsTarget}/`);
+}
+
 /** Pure: whether a change to `path` (of `type`) is carried into the judged tree, and why not. */
 export function carryRule(path: string, type: EntryType, testsTarget: string): string | null {
   const segs = segments(path);
@@ -40,7 +45,7 @@ export function carryRule(path: string, type: EntryType, testsTarget: string): s
     if (why) return why;
   }
   if (/\.py[co]$/.test(path)) return "bytecode (the judge runs the source)";
-  if (testsTarget === "." || path === testsTarget || path.startsWith(`${testsTarget}/`)) {
+  if (inTestsTarget(path, testsTarget)) {
     return "inside the tests target: the pristine tests are restored";
   }
   if (type === "other") return "not a regular file, directory or symlink";

@@ -7,7 +7,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Fixture } from "../fixtures/types.ts";
-import { runTests, type TestRunOutcome } from "../workspace/workspace.ts";
+import { runTests, type TestRunOutcome, type TestIsolation } from "../workspace/workspace.ts";
 import { parseCollected, type CollectedResults } from "./results.ts";
 
 export const COLLECTORS_DIR = fileURLToPath(new URL("./collectors", import.meta.url));
@@ -44,7 +44,7 @@ export interface CollectedRun {
 export async function runCollected(
   fixture: Fixture,
   tree: string,
-  opts: { stdoutFile: string; stderrFile: string; signal?: AbortSignal; isolation?: { roBinds: string[]; protectedPaths: string[] } },
+  opts: { stdoutFile: string; stderrFile: string; signal?: AbortSignal; isolation?: TestIsolation },
 ): Promise<CollectedRun> {
   const resultsDir = await mkdtemp(path.join(os.tmpdir(), "cto-harness-judge-results-"));
   const resultsFile = path.join(resultsDir, "results.jsonl");

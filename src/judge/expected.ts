@@ -7,7 +7,7 @@ import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from "node:fs/promise
 import os from "node:os";
 import path from "node:path";
 import type { Fixture } from "../fixtures/types.ts";
-import { applyReferenceSolution, copyFixtureTree, restorePristineTests } from "../workspace/workspace.ts";
+import { applyReferenceSolution, copyFixtureTree, restorePristineTests, type TestIsolation } from "../workspace/workspace.ts";
 import { COLLECTORS_VERSION, runCollected } from "./collectors.ts";
 import { heldOutFiles, heldOutPredicate } from "./held-out.ts";
 
@@ -38,7 +38,7 @@ const memo = new Map<string, Promise<ExpectedTests>>();
 export function expectedTests(
   fixture: Fixture,
   env: NodeJS.ProcessEnv,
-  isolation?: { roBinds: string[]; protectedPaths: string[] },
+  isolation?: TestIsolation,
 ): Promise<ExpectedTests> {
   const file = cacheFile(env, fixture);
   let p = memo.get(file);
@@ -51,7 +51,7 @@ export function expectedTests(
   return p;
 }
 
-async function fromCacheOrOracle(fixture: Fixture, file: string, isolation?: { roBinds: string[]; protectedPaths: string[] }): Promise<ExpectedTests> {
+async function fromCacheOrOracle(fixture: Fixture, file: string, isolation?: TestIsolation): Promise<ExpectedTests> {
   try {
     const rec = JSON.parse(await readFile(file, "utf8")) as { digest?: string; tests?: unknown; contradicting?: unknown };
     const strings = (v: unknown) => Array.isArray(v) && v.every((t) => typeof t === "string");
@@ -78,7 +78,7 @@ async function storeExpected(file: string, fixture: Fixture, result: OracleResul
 }
 
 /** `fixtures check`: a fresh oracle run whose set replaces what was recorded for this digest. */
-export async function recordExpectedTests(fixture: Fixture, env: NodeJS.ProcessEnv, isolation?: Isolation): Promise<OracleResult> {
+export async function recordExpectedTests(fixture: Fixture, env: NodeJS.ProcessEnv, isolation?: TestIsolation): Promise<OracleResult> {
   const result = await oracleRun(fixture, isolation);
   await storeExpected(cacheFile(env, fixture), fixture, result);
   return result;
@@ -86,9 +86,8 @@ export async function recordExpectedTests(fixture: Fixture, env: NodeJS.ProcessE
 
 /** Applies the reference solution to a fresh tree and records which tests it passes. */
 export type OracleResult = ExpectedTests & { oraclePassed: boolean; exitCode: number | null; timedOut: boolean };
-type Isolation = { roBinds: string[]; protectedPaths: string[] };
 
-export async function oracleRun(fixture: Fixture, isolation?: Isolation): Promise<OracleResult> {
+export async function oracleRun(fixture: Fixture, isolation?: TestIsolation): Promise<OracleResult> {
   const scratch = await mkdtemp(path.join(os.tmpdir(), "cto-harness-expected-"));
   try {
     const tree = path.join(scratch, "tree");

@@ -12,6 +12,7 @@ import { deflateSync } from "node:zlib";
 import { git } from "../workspace/git.ts";
 import type { ChangeEntry } from "./change.ts";
 import type { TreeEntry } from "./tree.ts";
+import { splitPathBytes } from "../text/names.ts";
 
 /** Whether a change can be expressed in a git patch (regular files and symlinks outside any `.git`). */
 export function inPatch(c: ChangeEntry): boolean {
@@ -52,7 +53,7 @@ async function writeTree(gitDir: string, entries: TreeEntry[]): Promise<string> 
     const mode = gitMode(e);
     if (!mode) continue;
     const sha = await writeObject(gitDir, "blob", e.type === "symlink" ? e.target! : e.content!);
-    const segs = splitName(e.name);
+    const segs = splitPathBytes(e.name);
     let node = root;
     for (const seg of segs.slice(0, -1)) {
       const key = seg.toString("latin1");
@@ -77,17 +78,6 @@ async function writeDirNode(gitDir: string, node: DirNode): Promise<Buffer> {
   return writeObject(gitDir, "tree", Buffer.concat(items.map((i) => i.bytes)));
 }
 
-function splitName(name: Buffer): Buffer[] {
-  const out: Buffer[] = [];
-  let start = 0;
-  for (let i = 0; i <= name.length; i++) {
-    if (i === name.length || name[i] === 0x2f) {
-      out.push(name.subarray(start, i));
-      start = i + 1;
-    }
-  }
-  return out;
-}
 
 /** The binary-safe patch of every change `inPatch` accepts (content of modified files must be loaded). */
 export async function buildPatch(changes: ChangeEntry[]): Promise<Buffer> {

@@ -1,5 +1,6 @@
 // Which test ids belong to the held-out tests: those whose file came from the fixture's
 // `held-out/` directory (copied into the tests target of the judged tree).
+import { readFile } from "node:fs/promises";
 import path from "node:path";
 import type { Fixture } from "../fixtures/types.ts";
 import { listFiles } from "../fixtures/files.ts";
@@ -18,7 +19,6 @@ export function heldOutPredicate(files: ReadonlySet<string>): (id: string) => bo
 
 /** The visible test files' texts (with a variant's overlay), for the special-casing literals. */
 export async function visibleTestTexts(fixture: Fixture): Promise<string[]> {
-  const { readFile } = await import("node:fs/promises");
   const byRel = new Map<string, string>();
   for (const f of await listFiles(path.join(fixture.dir, fixture.testsDir))) if (f.kind === "file") byRel.set(f.rel, f.abs);
   if (fixture.variant) for (const f of await listFiles(fixture.variant.dir)) if (f.kind === "file") byRel.set(f.rel, f.abs);

@@ -8,7 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import type { Fixture } from "../fixtures/types.ts";
 import { writeJsonAtomic } from "../evidence/files.ts";
-import { copyFixtureTree, type TestRunOutcome } from "../workspace/workspace.ts";
+import { copyFixtureTree, ensureRealParents, type TestRunOutcome, type TestIsolation } from "../workspace/workspace.ts";
 import type { ChangeEntry } from "./change.ts";
 import { isBinary } from "./change.ts";
 import { runCollected } from "./collectors.ts";
@@ -30,7 +30,7 @@ export interface JudgeInput {
   expected: ExpectedTests;
   /** Where the bundle's files go: workspace.patch, changed-files.json, changes.json, tests/. */
   outDir: string;
-  isolation?: { roBinds: string[]; protectedPaths: string[] };
+  isolation?: TestIsolation;
   signal?: AbortSignal;
 }
 
@@ -143,25 +143,6 @@ async function physicalSymlinkEscapes(tree: string, changes: ChangeEntry[]): Pro
   return out;
 }
 
-/** Makes every directory on the way to `name` a real directory inside `root` (nothing to follow out). */
-async function realParents(root: string, name: Buffer): Promise<void> {
-  const segs: Buffer[] = [];
-  let start = 0;
-  for (let i = 0; i <= name.length; i++) {
-    if (i === name.length || name[i] === 0x2f) {
-      segs.push(name.subarray(start, i));
-      start = i + 1;
-    }
-  }
-  let cur = Buffer.from(root);
-  for (const s of segs.slice(0, -1)) {
-    cur = Buffer.concat([cur, Buffer.from("/"), s]);
-    const st = await lstat(cur).catch(() => null);
-    if (st && !st.isDirectory()) await rm(cur, { recursive: true, force: true });
-    if (!st || !st.isDirectory()) await mkdir(cur);
-  }
-}
-
 /** Applies the carried changes to the fresh tree, in path order (a parent before its children). */
 async function applyCarried(tree: string, changes: ChangeEntry[]): Promise<void> {
   for (const c of changes) {
@@ -172,7 +153,7 @@ async function applyCarried(tree: string, changes: ChangeEntry[]): Promise<void>
       continue;
     }
     const now = c.after!;
-    await realParents(tree, c.name);
+    await ensureRealParents(tree, c.name);
     if (c.status === "mode-changed") {
       await chmod(target, now.mode);
       continue;

@@ -4,7 +4,7 @@
 // paths. They are heuristics with a bias to silence on honest fixes; docs/judging.md lists
 // them with what each one catches and misses.
 import path from "node:path";
-import type { ChangeEntry } from "./change.ts";
+import { inTestsTarget, type ChangeEntry } from "./change.ts";
 import { PYTHON_SHADOWABLE } from "./stdlib-names.ts";
 
 export type TamperRule =
@@ -165,7 +165,7 @@ export function findTampering(input: TamperInput): Finding[] {
     const p = c.path;
     const segs = p.split("/");
     const base = basename(p);
-    const inTests = input.testsTarget === "." || p === input.testsTarget || p.startsWith(`${input.testsTarget}/`);
+    const inTests = inTestsTarget(p, input.testsTarget);
     if (inTests && input.testsHidden && c.status === "added") continue;
     if (inTests) {
       add({ rule: "tests-changed", file: p, line: null, detail: `${c.status} inside the tests target (${input.testsTarget}); the judge restores the pristine tests` });

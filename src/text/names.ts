@@ -78,3 +78,16 @@ export function escapeForTerminal(text: string): string {
 export function escapeLinesForTerminal(text: string): string {
   return text.split("\n").map(escapeForTerminal).join("\n");
 }
+
+/** A path's bytes split at '/' (a name's segments may hold any other byte). */
+export function splitPathBytes(name: Uint8Array): Buffer[] {
+  const out: Buffer[] = [];
+  let start = 0;
+  for (let i = 0; i <= name.length; i++) {
+    if (i === name.length || name[i] === 0x2f) {
+      out.push(Buffer.from(name.subarray(start, i)));
+      start = i + 1;
+    }
+  }
+  return out;
+}

@@ -9,6 +9,7 @@ import { IGNORED_NAMES } from "../fixtures/files.ts";
 import { solutionScript } from "../fixtures/solution.ts";
 import { runProcess } from "../sandbox/process.ts";
 import { git } from "./git.ts";
+import { splitPathBytes } from "../text/names.ts";
 
 /**
  * Paths that running the code generates; kept out of the baseline and out of the agent's
@@ -26,15 +27,21 @@ async function copyTree(src: string, dest: string): Promise<void> {
 /**
  * Makes every directory from `root` down to `rel` (exclusive of nothing) a real directory:
  * a symlink or file the agent put in the way is removed, so writes cannot escape `root`.
+ * `rel` may be bytes (an agent's names need not be UTF-8).
  */
-async function ensureRealDirs(root: string, rel: string): Promise<void> {
-  let current = root;
-  for (const segment of rel.split("/").filter(Boolean)) {
-    current = path.join(current, segment);
+export async function ensureRealDirs(root: string, rel: string | Buffer): Promise<void> {
+  let current = Buffer.from(root);
+  for (const segment of splitPathBytes(Buffer.from(rel)).filter((s) => s.length > 0)) {
+    current = Buffer.concat([current, Buffer.from("/"), segment]);
     const st = await lstat(current).catch(() => null);
     if (st && !st.isDirectory()) await rm(current, { recursive: true, force: true });
     if (!st || !st.isDirectory()) await mkdir(current);
   }
+}
+
+/** ensureRealDirs for the directories that hold `name` (not `name` itself). */
+export function ensureRealParents(root: string, name: Buffer): Promise<void> {
+  return ensureRealDirs(root, name.subarray(0, Math.max(0, name.lastIndexOf(0x2f))));
 }
 
 /** The visible tests (an impossible variant's overlay on top); for the judge, the held-out tests too. */
@@ -275,6 +282,12 @@ export function testEnv(home: string): NodeJS.ProcessEnv {
   };
 }
 
+/** How the judging tests are sandboxed: what they may read, what they must never see. */
+export interface TestIsolation {
+  roBinds: string[];
+  protectedPaths: string[];
+}
+
 export interface TestRunOutcome {
   command: string;
   exitCode: number | null;
@@ -295,7 +308,7 @@ export async function runTests(
      * Run the tests inside bubblewrap. The tests import code the agent wrote, so on the
      * host they would run the agent's code with the harness's reach (files, network).
      */
-    isolation?: { roBinds: string[]; protectedPaths: string[] };
+    isolation?: TestIsolation;
     /** Added to the allowlisted environment (the judge's result collectors). */
     extraEnv?: Record<string, string>;
     /** Harness-owned directories the tests may write (the collectors' results). */
