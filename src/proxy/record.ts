@@ -80,3 +80,25 @@ export function summarizeRecords(records: readonly ModelRequestRecord[], admitte
     models_answered: modelsAnswered,
   };
 }
+
+/** A fresh record for a request that just arrived. */
+export function newRecord(seq: number, method: string | undefined, path: string): ModelRequestRecord {
+  return {
+    seq,
+    ts: new Date().toISOString(),
+    method: method ?? "GET",
+    path,
+    model: null,
+    stream: false,
+    status: 0,
+    refused: false,
+    prompt_tokens: null,
+    completion_tokens: null,
+    reasoning_tokens: null,
+    latency_ms: 0,
+    ttfb_ms: null,
+    finish_reason: null,
+    reasoning_field: null,
+    bytes: 0,
+  };
+}
