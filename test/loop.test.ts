@@ -8,7 +8,7 @@ import { assignRunDirs, decideResume, planAttempts, type AttemptEntry } from "..
 import { loopExitCode, summarise, type AttemptRecord } from "../src/loop/summary.ts";
 import { renderJunit, renderMarkdown, xmlEscape } from "../src/loop/render.ts";
 import { progressLine, formatDuration } from "../src/loop/progress.ts";
-import { Semaphore } from "../src/loop/semaphore.ts";
+import { Semaphore } from "../src/core/semaphore.ts";
 import { runLoop, LoopConfigMismatch, type RunOnceFn } from "../src/loop/loop.ts";
 import { verifyBundle } from "../src/evidence/verify.ts";
 import type { RunOptions } from "../src/run/options.ts";

@@ -3,7 +3,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { startSimulator } from "../src/sim/server.ts";
 import { startRecordingProxy } from "../src/proxy/proxy.ts";
 import { SecretValue } from "../src/config/secret.ts";
-import { Semaphore } from "../src/loop/semaphore.ts";
+import { Semaphore } from "../src/core/semaphore.ts";
 
 describe("proxy model slots", async () => {
   const sim = await startSimulator({ scenario: "V1", ttftMs: 300 });

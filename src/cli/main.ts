@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The `cto-harness` command line. Each command lives in its own file under commands/.
 import { Command, CommanderError } from "commander";
-import { EXIT, UsageError } from "./exit-codes.ts";
+import { EXIT, UsageError } from "../core/exit-codes.ts";
 import { HARNESS_VERSION } from "../version.ts";
 import { register as registerRun } from "./commands/run.ts";
 import { register as registerDemo } from "./commands/demo.ts";

@@ -2,7 +2,7 @@
 import { Option, type Command } from "commander";
 import { ENGINE_NAMES, type EngineName } from "../engines/types.ts";
 import { DEFAULT_PROBE_BUDGET } from "../run/options.ts";
-import { UsageError } from "./exit-codes.ts";
+import { UsageError } from "../core/exit-codes.ts";
 import { FLAVOURS } from "../sim/flavours.ts";
 import { SCENARIOS, parseScenario } from "../sim/scenarios.ts";
 

@@ -27,7 +27,7 @@ import {
 import { loadFixture } from "../fixtures/load.ts";
 import { summarise, type AttemptRecord, type LoopSummary } from "./summary.ts";
 import { renderJunit, renderMarkdown } from "./render.ts";
-import { Semaphore, type ModelSlots } from "./semaphore.ts";
+import { Semaphore, type ModelSlots } from "../core/semaphore.ts";
 import { ProbeCache } from "../provider/probe-cache.ts";
 import type { ProgressSink } from "./progress.ts";
 

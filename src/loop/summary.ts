@@ -1,7 +1,7 @@
 // summary.json: every attempt's outcome, counts, pass@k per (fixture, engine), per engine
 // and per fixture, and the loop's exit code (worst of its runs). Pure aggregation.
 import type { RunStatus } from "../evidence/report.ts";
-import { EXIT } from "../cli/exit-codes.ts";
+import { EXIT } from "../core/exit-codes.ts";
 import { meanSeries, passAtKSeries } from "./passk.ts";
 import type { LoopConfig, LoopSettings } from "./config.ts";
 import { cheatRates, type CheatRate } from "./cheat-rate.ts";

@@ -20,6 +20,7 @@ import { admitRequest, sha256, type AdmissionRules } from "./admit.ts";
 import { forward, makeUpstream, type Upstream } from "./forward.ts";
 import { startListeners } from "./listen.ts";
 import { round, safePathname, sendError } from "./http-util.ts";
+import type { Slots } from "../core/semaphore.ts";
 
 export type { ModelRequestRecord, ModelTrafficSummary } from "./record.ts";
 
@@ -56,7 +57,7 @@ export interface ProxyOptions {
    * Slots for in-flight upstream requests, shared by every run of a loop that talks to the
    * same endpoint (local servers saturate). A request waits for a slot before it is forwarded.
    */
-  modelSlots?: { acquire(signal?: AbortSignal): Promise<() => void> };
+  modelSlots?: Slots;
 }
 
 export interface RecordingProxy {

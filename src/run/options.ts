@@ -1,6 +1,7 @@
 // What a caller asks of one run (CLI `run`, loops, validators, tests all go through this).
 import type { EngineName } from "../engines/types.ts";
 import type { ProbeCache } from "../provider/probe-cache.ts";
+import type { Slots } from "../core/semaphore.ts";
 
 export interface RunOptions {
   /** Built-in fixture id or path of a fixture directory. */
@@ -46,7 +47,7 @@ export interface RunOptions {
    */
   hiddenPaths?: { path: string; what: string }[];
   /** Slots for in-flight model requests shared across a loop's runs (per endpoint). */
-  modelSlots?: { acquire(signal?: AbortSignal): Promise<() => void> };
+  modelSlots?: Slots;
 }
 
 export const DEFAULT_PROBE_BUDGET = 1024;

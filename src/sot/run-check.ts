@@ -5,7 +5,7 @@ import { homedir } from "node:os";
 import { resolve } from "node:path";
 import { loadProviderSpecs, secretValuesInEnv } from "../config/providers.ts";
 import { listFiles } from "../evidence/files.ts";
-import { UsageError } from "../cli/exit-codes.ts";
+import { UsageError } from "../core/exit-codes.ts";
 import { parseSot, SotFormatError } from "./parse.ts";
 import { looksFlattened, reflowRecord } from "./reflow.ts";
 import { scanRecordText } from "./leaks.ts";

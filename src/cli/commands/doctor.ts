@@ -3,7 +3,7 @@
 // variables are set (never their values), the admission file, the endpoint when configured.
 // Each failure comes with the fix for this platform. Exit 1 when a run needs something missing.
 import type { Command } from "commander";
-import { EXIT } from "../exit-codes.ts";
+import { EXIT } from "../../core/exit-codes.ts";
 import { decideDoctor, renderDoctor, type DoctorReport } from "../../doctor/checks.ts";
 import { CONFIG_VARIABLES, gatherFacts } from "../../doctor/gather.ts";
 import { loadProviderSpecs, secretValuesInEnv } from "../../config/providers.ts";

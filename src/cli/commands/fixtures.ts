@@ -3,7 +3,7 @@ import { protectedPathsFromEnv } from "../../config/admission.ts";
 import { checkFixture, type FixtureCheck } from "../../fixtures/check.ts";
 import { FixtureError, SourceNotAdmittedError, builtinFixtureIds, listBuiltinFixtures, loadFixture } from "../../fixtures/load.ts";
 import type { Fixture } from "../../fixtures/types.ts";
-import { EXIT, UsageError } from "../exit-codes.ts";
+import { EXIT, UsageError } from "../../core/exit-codes.ts";
 
 function summary(f: Fixture) {
   return {

@@ -3,7 +3,7 @@
 // (docs/validators.md).
 import type { Command } from "commander";
 import { join } from "node:path";
-import { EXIT, UsageError } from "../exit-codes.ts";
+import { EXIT, UsageError } from "../../core/exit-codes.ts";
 import { defaultRunsDir } from "../run-options.ts";
 import { CASES, knownNames, selectCases } from "../../validate/cases.ts";
 import { HARNESS_VERSION, createArtifactDir, runCases, setupChecks, writeReport, type CaseResult, type ValidationReport } from "../../validate/run.ts";

@@ -7,7 +7,7 @@ import { verifyBundle } from "../../evidence/verify.ts";
 import { builtinFixtureIds, loadFixture, FixtureError } from "../../fixtures/load.ts";
 import { ConfigError } from "../../config/providers.ts";
 import { AdmissionFileError } from "../../config/admission.ts";
-import { EXIT, UsageError } from "../exit-codes.ts";
+import { EXIT, UsageError } from "../../core/exit-codes.ts";
 import { abortOnSignals } from "../run-signals.ts";
 import { addRunOptions, defaultRunsDir, parseEngine, positiveInt } from "../run-options.ts";
 import { runLoop, readLoopFile, findLatestLoopDir, LoopConfigMismatch } from "../../loop/loop.ts";

@@ -7,7 +7,7 @@ import { ConfigError, resolveProvider } from "../../config/providers.ts";
 import { SecretValue } from "../../config/secret.ts";
 import { probeEndpoint, type ProbeResult, type ProbeTarget } from "../../provider/probe.ts";
 import { startSimulator, type Flavour } from "../../sim/server.ts";
-import { EXIT, UsageError } from "../exit-codes.ts";
+import { EXIT, UsageError } from "../../core/exit-codes.ts";
 import { abortOnSignals } from "../run-signals.ts";
 import { DEFAULT_MODEL, DEFAULT_PROVIDER, positiveInt } from "../run-options.ts";
 import { DEFAULT_PROBE_BUDGET } from "../../run/options.ts";

@@ -6,7 +6,7 @@ import { ConfigError, resolveProvider } from "../../config/providers.ts";
 import { SecretValue } from "../../config/secret.ts";
 import { startRecordingProxy, type ModelRequestRecord, type RecordingProxy } from "../../proxy/proxy.ts";
 import { UpstreamUrlError } from "../../proxy/upstream-url.ts";
-import { EXIT, UsageError } from "../exit-codes.ts";
+import { EXIT, UsageError } from "../../core/exit-codes.ts";
 import { DEFAULT_MODEL } from "../run-options.ts";
 
 interface ProxyCliOptions {

@@ -3,7 +3,7 @@ import { runOnce } from "../../run/lifecycle.ts";
 import { FixtureError } from "../../fixtures/load.ts";
 import { ConfigError } from "../../config/providers.ts";
 import { AdmissionFileError } from "../../config/admission.ts";
-import { UsageError, exitCodeForStatus } from "../exit-codes.ts";
+import { UsageError, exitCodeForStatus } from "../../core/exit-codes.ts";
 import { abortOnSignals } from "../run-signals.ts";
 import { renderRunSummary } from "../summary.ts";
 import { addRunOptions, defaultRunsDir, parseEngine } from "../run-options.ts";

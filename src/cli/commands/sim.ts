@@ -5,7 +5,7 @@ import { FixtureError, SourceNotAdmittedError, loadFixture } from "../../fixture
 import type { Fixture } from "../../fixtures/types.ts";
 import { FLAVOURS, SCENARIOS, parseScenario, scenarioUnavailable, startSimulator, type Flavour } from "../../sim/server.ts";
 import { PROFILES, isFlavour } from "../../sim/flavours.ts";
-import { EXIT, UsageError } from "../exit-codes.ts";
+import { EXIT, UsageError } from "../../core/exit-codes.ts";
 
 interface SimCliOptions {
   flavour: string;

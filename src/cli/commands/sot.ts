@@ -1,7 +1,7 @@
 // `cto-harness sot check FILE --runs DIR [--json]` and `cto-harness sot evidence RUN_DIR`:
 // the planning-document gate (docs/sot.md).
 import type { Command } from "commander";
-import { EXIT } from "../exit-codes.ts";
+import { EXIT } from "../../core/exit-codes.ts";
 import { reflowNote, renderCheckText, sotCheck, sotEvidence } from "../../sot/run-check.ts";
 
 export function register(program: Command): void {

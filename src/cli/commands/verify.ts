@@ -5,7 +5,7 @@ import { verifyBundle } from "../../evidence/verify.ts";
 import { secretValuesInEnv } from "../../config/providers.ts";
 import { protectedPathsFromEnv } from "../../config/admission.ts";
 import { rejudgeBundle, type RejudgeResult } from "../../evidence/rejudge.ts";
-import { UsageError } from "../exit-codes.ts";
+import { UsageError } from "../../core/exit-codes.ts";
 
 export function register(program: Command): void {
   program

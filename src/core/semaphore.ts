@@ -1,10 +1,14 @@
-// A counting semaphore shared by all runs of a loop that talk to the same endpoint: local
+// A counting semaphore (here, below every layer: the proxy and the loop both use it) shared by all runs of a loop that talk to the same endpoint: local
 // model servers (one GPU) saturate, so in-flight model requests are limited across runs,
 // separately from how many runs (agents, tests) proceed at once.
 
-export interface ModelSlots {
+/** What a user of slots needs: the proxy waits for one before it forwards a request. */
+export interface Slots {
   /** Waits for a free slot; the returned function frees it (idempotent). Rejects if `signal` aborts first. */
   acquire(signal?: AbortSignal): Promise<() => void>;
+}
+
+export interface ModelSlots extends Slots {
   readonly limit: number;
   readonly inFlight: number;
   readonly waiting: number;
