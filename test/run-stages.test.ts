@@ -148,3 +148,25 @@ describe("run stages", () => {
     expect(FINAL_STAGES.map((s) => s.name)).toEqual(["traffic", "secret-scan"]);
   });
 });
+
+describe("composeReport (pure)", () => {
+  it("a blocked run's detail is its gate's; the baseline comparison appears only when a baseline was due", async () => {
+    const { composeReport } = await import("../src/run/compose-report.ts");
+    const ctx = context();
+    const s: RunState = { ...state(), blockedBy: { reason: "sandbox unavailable", marker: "sandbox-unavailable.txt", detail: "bwrap refused" }, harnessError: "also this" };
+    const r = composeReport(ctx, s, { status: "blocked", failureReason: "sandbox unavailable" }, new Date(), false);
+    expect(r.failure_detail).toBe("bwrap refused");
+    expect(r.baseline_comparison).toBeNull();
+    expect(r.endpoint_kind).toBe("simulated");
+    expect(r.secret_scan).toMatchObject({ files: 0, findings: 0, secret_values: 0 });
+  });
+
+  it("a harness error's detail is the error; secret values are counted, never listed", async () => {
+    const { composeReport } = await import("../src/run/compose-report.ts");
+    const s: RunState = { ...state(), harnessError: "disk on fire", secrets: ["s3cret-a", "s3cret-b"] };
+    const r = composeReport(context(), s, { status: "error", failureReason: "harness error" }, new Date(), true);
+    expect(r.failure_detail).toBe("disk on fire");
+    expect(r.secret_scan.secret_values).toBe(2);
+    expect(JSON.stringify(r)).not.toContain("s3cret");
+  });
+});
