@@ -3,19 +3,18 @@
 // run killed, including grandchildren that left the process group with setsid.
 // Optionally inside bubblewrap (`isolation`), where the PID namespace does the same job.
 //
-// How the tree is found outside bwrap (see docs/isolation.md):
-//  - the child leads its own process group (detached), so a group kill reaches the usual case;
-//  - /proc/<pid>/task/*/children is walked every 100 ms from the child, remembering every
-//    descendant ever seen (with its start time, so a reused pid is never hit);
-//  - every process of the run carries CTO_HARNESS_RUN_TOKEN=<random> in its environment,
-//    and /proc/*/environ is searched for it at kill time (catches what polling missed,
-//    as long as the process kept its inherited environment).
+// Beside it: run-processes.ts (how the tree is found and ended outside bwrap, see
+// docs/isolation.md) and capped-log.ts (the capped log files and their line summaries).
 // A timeout resolves without waiting for pipes a surviving grandchild may hold open.
-import { childPids } from "./proc-tree.ts";
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { createWriteStream, readFileSync, readdirSync, writeFileSync, type WriteStream } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { buildBwrapArgs, bwrapPath, checkSandbox, detectHostLayout, resolveSandboxSpec, sandboxMasks, SandboxSpecError, type SandboxMask, type SandboxSpec } from "./bwrap.ts";
+import { CappedLog, emptySummary, type StreamSummary } from "./capped-log.ts";
+import { killGroup, RUN_TOKEN_VAR, RunProcesses } from "./run-processes.ts";
+
+export type { StreamSummary } from "./capped-log.ts";
+export { killGroup, pidsWithEnv, procStartTime, RUN_TOKEN_VAR } from "./run-processes.ts";
 
 export interface ProcessSpec {
   command: string;
@@ -62,14 +61,6 @@ export interface AfterResult {
 export const FINISHED_GRACE_MS = 200;
 export const FINISHED_KILL_MS = 200;
 
-export interface StreamSummary {
-  bytes: number;
-  truncated: boolean;
-  /** First and last lines seen (for protocol-failure markers). */
-  firstLines: string[];
-  lastLines: string[];
-}
-
 export interface ProcessOutcome {
   started: boolean;
   startError?: string;
@@ -92,192 +83,10 @@ export interface ProcessOutcome {
 }
 
 export const DEFAULT_CAP_BYTES = 8 * 1024 * 1024;
-/** Environment variable carrying the per-run marker that identifies the run's processes. */
-export const RUN_TOKEN_VAR = "CTO_HARNESS_RUN_TOKEN";
-const KEEP_LINES = 5;
-const MAX_LINE_BYTES = 1 << 20;
-const KEEP_LINE_CHARS = 2000;
-const POLL_MS = 100;
 /** After the child exits: output idle this long means the pipes are drained. */
 const PIPE_IDLE_MS = 100;
 /** After the child exits: never wait on the pipes longer than this. */
 const PIPE_DRAIN_MAX_MS = 5000;
-
-class CappedLog {
-  readonly summary: StreamSummary = { bytes: 0, truncated: false, firstLines: [], lastLines: [] };
-  #out: WriteStream;
-  #written = 0;
-  #cap: number;
-  #partial: Buffer[] = [];
-  #partialBytes = 0;
-  #onLine?: (line: string) => void;
-  constructor(path: string, cap: number, onLine?: (line: string) => void) {
-    this.#out = createWriteStream(path);
-    this.#out.on("error", () => {}); // a full disk must not crash the harness; the summary still counts
-    this.#cap = cap;
-    this.#onLine = onLine;
-  }
-  write(chunk: Buffer): void {
-    this.summary.bytes += chunk.length;
-    if (this.#written < this.#cap) {
-      const room = this.#cap - this.#written;
-      const part = chunk.length > room ? chunk.subarray(0, room) : chunk;
-      this.#out.write(part);
-      this.#written += part.length;
-      if (part.length < chunk.length) this.summary.truncated = true;
-    } else {
-      this.summary.truncated = true;
-    }
-    this.#lines(chunk);
-  }
-  // Splits on bytes (not decoded text) so memory stays flat whatever the output: an
-  // over-long line keeps only its first MAX_LINE_BYTES.
-  #lines(chunk: Buffer): void {
-    let start = 0;
-    for (;;) {
-      const nl = chunk.indexOf(10, start);
-      if (nl === -1) {
-        this.#append(chunk.subarray(start));
-        return;
-      }
-      this.#append(chunk.subarray(start, nl));
-      this.#flushLine();
-      start = nl + 1;
-    }
-  }
-  #append(piece: Buffer): void {
-    const room = MAX_LINE_BYTES - this.#partialBytes;
-    if (room <= 0 || piece.length === 0) return;
-    const kept = piece.length > room ? piece.subarray(0, room) : piece;
-    this.#partial.push(Buffer.from(kept)); // copy: the chunk itself is not retained
-    this.#partialBytes += kept.length;
-  }
-  #flushLine(): void {
-    const line = this.#partial.length === 1 ? this.#partial[0]!.toString("utf8") : Buffer.concat(this.#partial).toString("utf8");
-    this.#partial = [];
-    this.#partialBytes = 0;
-    const short = line.length > KEEP_LINE_CHARS ? line.slice(0, KEEP_LINE_CHARS) : line;
-    if (this.summary.firstLines.length < KEEP_LINES) this.summary.firstLines.push(short);
-    this.summary.lastLines.push(short);
-    if (this.summary.lastLines.length > KEEP_LINES) this.summary.lastLines.shift();
-    this.#onLine?.(line);
-  }
-  async close(): Promise<void> {
-    if (this.#partialBytes > 0) this.#flushLine();
-    if (this.summary.truncated) {
-      this.#out.write(`\n[cto-harness: output cut at ${this.#cap} bytes; ${this.summary.bytes} bytes were produced]\n`);
-    }
-    await new Promise<void>((resolve) => this.#out.end(resolve));
-  }
-}
-
-/** Sends `sig` to the whole process group led by `pid` (children were spawned detached). */
-export function killGroup(pid: number, sig: NodeJS.Signals): void {
-  try {
-    process.kill(-pid, sig);
-  } catch {
-    /* already gone */
-  }
-}
-
-/** Start time (clock ticks since boot) of a process, or null if it is gone. Distinguishes a reused pid. */
-export function procStartTime(pid: number): string | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
-    // Field 2 (comm) may contain spaces and parentheses: count fields after the last ')'.
-    const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return rest[19] ?? null; // field 22 overall
-  } catch {
-    return null;
-  }
-}
-
-
-/** Pids whose environment holds `NAME=value` (other users' processes are unreadable and skipped). */
-export function pidsWithEnv(name: string, value: string): number[] {
-  const needle = Buffer.from(`${name}=${value}`);
-  const out: number[] = [];
-  let entries: string[];
-  try {
-    entries = readdirSync("/proc");
-  } catch {
-    return out;
-  }
-  for (const e of entries) {
-    const c = e.charCodeAt(0);
-    if (c < 48 || c > 57) continue;
-    const pid = Number(e);
-    if (pid === process.pid) continue;
-    try {
-      const env = readFileSync(`/proc/${pid}/environ`);
-      if (env.indexOf(needle) !== -1) out.push(pid);
-    } catch {
-      /* gone or not ours */
-    }
-  }
-  return out;
-}
-
-/** Every process of one run: descendants seen by polling plus those carrying the run token. */
-class RunProcesses {
-  #root: number;
-  #token: string;
-  #known = new Map<number, string>(); // pid -> start time
-  #timer: NodeJS.Timeout;
-  constructor(root: number, token: string) {
-    this.#root = root;
-    this.#token = token;
-    this.poll();
-    this.#timer = setInterval(() => this.poll(), POLL_MS);
-    this.#timer.unref();
-  }
-  /** Walks the tree from the root and from every still-living process seen before (their children stay reachable after reparenting). */
-  poll(): void {
-    const stack = [this.#root];
-    for (const [pid, start] of this.#known) if (procStartTime(pid) === start) stack.push(pid);
-    const visited = new Set<number>();
-    while (stack.length) {
-      const pid = stack.pop()!;
-      if (visited.has(pid)) continue;
-      visited.add(pid);
-      for (const c of childPids(pid)) {
-        if (!this.#known.has(c)) {
-          const st = procStartTime(c);
-          if (st !== null) this.#known.set(c, st);
-        }
-        stack.push(c);
-      }
-    }
-  }
-  /** Signals every living process of the run (never the harness itself); returns how many were signalled. */
-  signalAll(sig: NodeJS.Signals): number {
-    this.poll();
-    for (const pid of pidsWithEnv(RUN_TOKEN_VAR, this.#token)) {
-      if (!this.#known.has(pid)) {
-        const st = procStartTime(pid);
-        if (st !== null) this.#known.set(pid, st);
-      }
-    }
-    let n = 0;
-    for (const [pid, start] of this.#known) {
-      if (pid === process.pid || procStartTime(pid) !== start) continue;
-      try {
-        process.kill(pid, sig);
-        n++;
-      } catch {
-        /* gone */
-      }
-    }
-    return n;
-  }
-  stop(): void {
-    clearInterval(this.#timer);
-  }
-}
-
-function emptySummary(): StreamSummary {
-  return { bytes: 0, truncated: false, firstLines: [], lastLines: [] };
-}
 
 export async function runProcess(spec: ProcessSpec): Promise<ProcessOutcome> {
   const started = Date.now();
