@@ -2,7 +2,7 @@
 // values in any encoding. Polling can miss short-lived processes: this is evidence that
 // nothing was seen, not proof that nothing happened (the file scan is the other half).
 import { childPids } from "../sandbox/proc-tree.ts";
-import { readFileSync, readdirSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { MultiMatcher } from "./matcher.ts";
 import { secretNeedles } from "./variants.ts";
 

@@ -78,11 +78,6 @@ export async function scanRunDir(dir: string, secrets: string[], opts: ScanOptio
   return result;
 }
 
-function scanText(ctx: Ctx, text: string, file: string, where: Finding["in"]): void {
-  const buf = Buffer.from(text);
-  ctx.matcher.scan(buf, (idx) => ctx.findings.add({ file, form: ctx.needles[idx]!.form, in: where }));
-}
-
 function looksLikeGitDir(names: Set<string>): boolean {
   return names.has("HEAD") && names.has("objects") && names.has("refs");
 }
