@@ -23,7 +23,6 @@ const NOT_YET: ReadonlySet<string> = new Set([
   "src/sandbox/bwrap.ts",
   "src/sim/errors.ts:errorReply",
   "src/sim/render.ts:renderStream",
-  "src/sim/scenarios.ts:planChat",
 ]);
 
 /** folder → layer, from the "Layers" table of docs/architecture.md. */

@@ -226,111 +226,88 @@ export function modelRefusal(scenario: Scenario, view: ChatView, ctx: PlanContex
   return { kind: "model-not-found", model };
 }
 
+type Planner = (view: ChatView, ctx: PlanContext) => ChatPlan | Promise<ChatPlan>;
+
+const serverError = (ctx: PlanContext): ChatPlan => ({ kind: "error", error: { kind: "server-error", message: serverErrorMessage(ctx.profile) } });
+const healthyAnswer: Planner = (view, ctx) => answered(healthy(view, ctx), view);
+const reasoningOnlyAnswer: Planner = (view) => ({ kind: "answer", answer: reasoningOnly(view), delivery: "complete" });
+const toolReasoning = (view: ChatView, ctx: PlanContext) =>
+  thinkingOff(view) ? "" : reasoningText(ctx.reasoningTokens ?? DEFAULT_REASONING_TOKENS, "I should call a tool for this.");
+const thinkingAboutTheQuestion = (ctx: PlanContext) => reasoningText(ctx.reasoningTokens ?? DEFAULT_REASONING_TOKENS, "The user asks a short question; 2+2 is 4.");
+
+/** The coding scenarios: a scripted trajectory that solves the fixture, delivered whole or cut. */
+const SOLVING: Record<"solve" | "fallback-bait" | "slow-first-byte" | "E1b" | "stream-cut", Planner> = {
+  solve: async (view, ctx) => answered(await solveAnswer(view, ctx), view),
+  "fallback-bait": async (view, ctx) => answered(await solveAnswer(view, ctx), view),
+  "slow-first-byte": async (view, ctx) => answered(await solveAnswer(view, ctx), view),
+  E1b: async (view, ctx) => answered(await solveAnswer(view, ctx), view),
+  "stream-cut": async (view, ctx) => answered(await solveAnswer(view, ctx), view, "cut"),
+};
+
+/** Where the reasoning and the answer end up (V1–V7): the reasoning-parser family of shapes. */
+const REASONING_SHAPES: Record<"reasoning-only" | "V1" | "V2" | "V2b" | "V3" | "V4" | "V4b" | "V5" | "V7", Planner> = {
+  "reasoning-only": reasoningOnlyAnswer,
+  V1: healthyAnswer,
+  V2: (view, ctx) => (thinkingOff(view) ? answered(healthy(view, ctx, 0), view) : reasoningOnlyAnswer(view, ctx)),
+  V2b: (view, ctx) => answered(healthy(view, ctx, ctx.reasoningTokens ?? DELAYED_REASONING_TOKENS), view),
+  // vLLM's qwen3 parser (before ≈0.17) without `</think>` in the output: all of it is "content".
+  V3: (view) => ({ kind: "answer", answer: { reasoning: "", content: reasoningText(budgetOf(view)), toolCalls: [], finishReason: "length" }, delivery: "complete" }),
+  V4: (view, ctx) => answered({ reasoning: "", content: `<think>\n${thinkingAboutTheQuestion(ctx)}\n</think>\n\n${ANSWER_TEXT}`, toolCalls: [], finishReason: "stop" }, view),
+  // `<think>` opened, never closed: the budget ran out inside it.
+  V4b: (view) => ({
+    kind: "answer",
+    answer: { reasoning: "", content: `<think>\n${reasoningText(Math.max(1, budgetOf(view) - 1))}`, toolCalls: [], finishReason: "length" },
+    delivery: "complete",
+  }),
+  V5: (view, ctx) => answered({ reasoning: "", content: `Thinking Process:\n1. ${thinkingAboutTheQuestion(ctx)}\n</think>\n\n${ANSWER_TEXT}`, toolCalls: [], finishReason: "stop" }, view),
+  V7: (view) => answered({ reasoning: `I am Qwen3, a large language model created by Alibaba Cloud. ${ANSWER_TEXT}`, content: "", toolCalls: [], finishReason: "stop" }, view),
+};
+
+/** What becomes of tool calls (V8–V11): the tool-parser family of shapes. */
+const TOOL_SHAPES: Record<"tool-call-as-text" | "V8" | "V8b" | "V9" | "V9b" | "V10" | "V11", Planner> = {
+  "tool-call-as-text": async (view, ctx) => {
+    const solved = await solveAnswer(view, ctx);
+    const call = solved.toolCalls[0] ?? sampleCall(view);
+    return answered({ reasoning: solved.reasoning, content: toolCallAsText(call), toolCalls: [], finishReason: "stop", emptyToolCallList: true }, view);
+  },
+  V8: (view, ctx) => (view.tools.length > 0 ? { kind: "error", error: { kind: "bad-request", message: AUTO_TOOL_CHOICE_MESSAGE } } : healthyAnswer(view, ctx)),
+  V8b: (view, ctx) => (view.tools.length > 0 ? { kind: "error", error: { kind: "server-error", message: JINJA_MESSAGE } } : healthyAnswer(view, ctx)),
+  V9: (view, ctx) =>
+    answered({ reasoning: reasoningText(ctx.reasoningTokens ?? DEFAULT_REASONING_TOKENS, "I should call a tool for this."), content: toolCallAsText(sampleCall(view)), toolCalls: [], finishReason: "stop", emptyToolCallList: true }, view),
+  // vLLM --tool-call-parser hermes, model writes Qwen3-Coder XML: tool_parsers/hermes_tool_parser.py.
+  // Non-stream: json.loads fails, the XML comes back as content. Stream: only text before
+  // <tool_call> is sent, the rest is held back, no tool call is ever emitted, finish stop.
+  V9b: (view, ctx) => {
+    if (view.tools.length === 0) return healthyAnswer(view, ctx);
+    return answered({ reasoning: toolReasoning(view, ctx), content: toolCallAsText(sampleCall(view)), toolCalls: [], finishReason: "stop", emptyToolCallList: true, contentHeldBackInStream: true }, view);
+  },
+  V10: (view, ctx) => answered({ reasoning: toolReasoning(view, ctx), content: "", toolCalls: [sampleCall(view)], finishReason: "tool_calls" }, view),
+  V11: (view) =>
+    answered({ reasoning: "", content: `I will call the ${view.tools[0]?.name ?? "get_weather"} tool now.`, toolCalls: [], finishReason: "tool_calls", emptyToolCallList: true }, view),
+};
+
+/** Server faults (E-series, HTTP 500, an error mid-stream). */
+const FAULTS: Record<"http-500" | "E1" | "E2" | "E3" | "E4" | "E5" | "E6", Planner> = {
+  "http-500": (_view, ctx) => serverError(ctx),
+  E6: (view, ctx) => (view.stream ? answered(healthy(view, ctx), view, "error-mid-stream") : serverError(ctx)),
+  E2: (view, ctx) => {
+    const maxTokens = view.maxTokens ?? 4096;
+    return { kind: "error", error: { kind: "context-overflow", promptTokens: Math.max(view.promptTokens, ctx.profile.maxModelLen - maxTokens + 1 + view.promptTokens), maxTokens } };
+  },
+  // vLLM has no overload answer: requests wait in the scheduler's queue (RFC #18826 is still open).
+  E5: (view, ctx) =>
+    ctx.profile.kind === "vllm" ? { kind: "answer", answer: applyBudget(healthy(view, ctx), view.maxTokens), delivery: "complete", queueMs: DEFAULT_QUEUE_MS } : { kind: "error", error: { kind: "overloaded" } },
+  // E1 is refused before planning; E3 (auth) and E4 (loading) are handled by the HTTP layer,
+  // which answers normally once the key is right / the model has loaded.
+  E1: healthyAnswer,
+  E3: healthyAnswer,
+  E4: healthyAnswer,
+};
+
+const PLANNERS: Record<Scenario, Planner> = { ...SOLVING, ...REASONING_SHAPES, ...TOOL_SHAPES, ...FAULTS };
+
 export async function planChat(scenario: Scenario, view: ChatView, ctx: PlanContext): Promise<ChatPlan> {
   const refusal = modelRefusal(scenario, view, ctx);
   if (refusal !== null) return { kind: "error", error: refusal };
-  const { profile } = ctx;
-  const hasTools = view.tools.length > 0;
-
-  switch (scenario) {
-    case "solve":
-    case "fallback-bait":
-    case "slow-first-byte":
-    case "E1b":
-      return answered(await solveAnswer(view, ctx), view);
-    case "stream-cut":
-      return answered(await solveAnswer(view, ctx), view, "cut");
-    case "E6":
-      if (!view.stream) return { kind: "error", error: { kind: "server-error", message: serverErrorMessage(profile) } };
-      return answered(healthy(view, ctx), view, "error-mid-stream");
-    case "reasoning-only":
-      return { kind: "answer", answer: reasoningOnly(view), delivery: "complete" };
-    case "tool-call-as-text":
-    case "V9": {
-      const solved = scenario === "tool-call-as-text" ? await solveAnswer(view, ctx) : null;
-      const call = solved?.toolCalls[0] ?? sampleCall(view);
-      const reasoning = solved?.reasoning ?? reasoningText(ctx.reasoningTokens ?? DEFAULT_REASONING_TOKENS, "I should call a tool for this.");
-      return answered({ reasoning, content: toolCallAsText(call), toolCalls: [], finishReason: "stop", emptyToolCallList: true }, view);
-    }
-    case "V9b": {
-      // vLLM --tool-call-parser hermes, model writes Qwen3-Coder XML: tool_parsers/hermes_tool_parser.py.
-      // Non-stream: json.loads fails, the XML comes back as content. Stream: only text before
-      // <tool_call> is sent, the rest is held back, no tool call is ever emitted, finish stop.
-      if (!hasTools) return answered(healthy(view, ctx), view);
-      const reasoning = thinkingOff(view) ? "" : reasoningText(ctx.reasoningTokens ?? DEFAULT_REASONING_TOKENS, "I should call a tool for this.");
-      return answered(
-        { reasoning, content: toolCallAsText(sampleCall(view)), toolCalls: [], finishReason: "stop", emptyToolCallList: true, contentHeldBackInStream: true },
-        view,
-      );
-    }
-    case "http-500":
-      return { kind: "error", error: { kind: "server-error", message: serverErrorMessage(profile) } };
-    case "V1":
-      return answered(healthy(view, ctx), view);
-    case "V2":
-      if (thinkingOff(view)) return answered(healthy(view, ctx, 0), view);
-      return { kind: "answer", answer: reasoningOnly(view), delivery: "complete" };
-    case "V2b":
-      return answered(healthy(view, ctx, ctx.reasoningTokens ?? DELAYED_REASONING_TOKENS), view);
-    case "V3":
-      // vLLM's qwen3 parser (before ≈0.17) without `</think>` in the output: all of it is "content".
-      return {
-        kind: "answer",
-        answer: { reasoning: "", content: reasoningText(budgetOf(view)), toolCalls: [], finishReason: "length" },
-        delivery: "complete",
-      };
-    case "V4": {
-      const think = reasoningText(ctx.reasoningTokens ?? DEFAULT_REASONING_TOKENS, "The user asks a short question; 2+2 is 4.");
-      return answered({ reasoning: "", content: `<think>\n${think}\n</think>\n\n${ANSWER_TEXT}`, toolCalls: [], finishReason: "stop" }, view);
-    }
-    case "V4b":
-      // `<think>` opened, never closed: the budget ran out inside it.
-      return {
-        kind: "answer",
-        answer: { reasoning: "", content: `<think>\n${reasoningText(Math.max(1, budgetOf(view) - 1))}`, toolCalls: [], finishReason: "length" },
-        delivery: "complete",
-      };
-    case "V5": {
-      const think = reasoningText(ctx.reasoningTokens ?? DEFAULT_REASONING_TOKENS, "The user asks a short question; 2+2 is 4.");
-      return answered({ reasoning: "", content: `Thinking Process:\n1. ${think}\n</think>\n\n${ANSWER_TEXT}`, toolCalls: [], finishReason: "stop" }, view);
-    }
-    case "V7":
-      return answered({ reasoning: `I am Qwen3, a large language model created by Alibaba Cloud. ${ANSWER_TEXT}`, content: "", toolCalls: [], finishReason: "stop" }, view);
-    case "V8":
-      if (hasTools) return { kind: "error", error: { kind: "bad-request", message: AUTO_TOOL_CHOICE_MESSAGE } };
-      return answered(healthy(view, ctx), view);
-    case "V8b":
-      if (hasTools) return { kind: "error", error: { kind: "server-error", message: JINJA_MESSAGE } };
-      return answered(healthy(view, ctx), view);
-    case "V10": {
-      const reasoning = thinkingOff(view) ? "" : reasoningText(ctx.reasoningTokens ?? DEFAULT_REASONING_TOKENS, "I should call a tool for this.");
-      return answered({ reasoning, content: "", toolCalls: [sampleCall(view)], finishReason: "tool_calls" }, view);
-    }
-    case "V11": {
-      const name = view.tools[0]?.name ?? "get_weather";
-      return answered(
-        { reasoning: "", content: `I will call the ${name} tool now.`, toolCalls: [], finishReason: "tool_calls", emptyToolCallList: true },
-        view,
-      );
-    }
-    case "E2": {
-      const maxTokens = view.maxTokens ?? 4096;
-      return {
-        kind: "error",
-        error: { kind: "context-overflow", promptTokens: Math.max(view.promptTokens, profile.maxModelLen - maxTokens + 1 + view.promptTokens), maxTokens },
-      };
-    }
-    case "E5":
-      // vLLM has no overload answer: requests wait in the scheduler's queue (RFC #18826 is still open).
-      if (profile.kind === "vllm") {
-        return { kind: "answer", answer: applyBudget(healthy(view, ctx), view.maxTokens), delivery: "complete", queueMs: DEFAULT_QUEUE_MS };
-      }
-      return { kind: "error", error: { kind: "overloaded" } };
-    case "E1":
-    case "E3":
-    case "E4":
-      // E1 was refused above; E3 (auth) and E4 (loading) are handled by the HTTP layer, which
-      // answers normally once the key is right / the model has loaded.
-      return answered(healthy(view, ctx), view);
-  }
+  return PLANNERS[scenario](view, ctx);
 }
