@@ -1,0 +1,233 @@
+// Signed evidence (src/attest): a real bundle signed with Ed25519 in a DSSE envelope; every
+// alteration in transit and every unknown key is rejected with a clear reason; the format is
+// checked by independent tools (Python computes the PAE, OpenSSL checks the signature).
+import { spawnSync } from "node:child_process";
+import { cpSync, chmodSync } from "node:fs";
+import { generateKeyPairSync as genKeys } from "node:crypto";
+import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { runOnce } from "../src/run/lifecycle.ts";
+import {
+  ATTESTATION_FILE, AttestKeyError, RUN_PREDICATE_TYPE, initKeyPair, loadPublicKey, loadSigningKey, loadTrustDir, preAuthEncoding,
+  signBundle, verifyBundleAttestation, verifySignedBundle, type TrustedKeys,
+} from "../src/attest/index.ts";
+import { verifyBundle } from "../src/evidence/verify.ts";
+import { baseEnv, tempDir } from "./helpers/run-env.ts";
+
+let original: string;
+let keyPath: string;
+let trusted: TrustedKeys;
+
+function copyBundle(): string {
+  const dir = join(tempDir("signed-copy"), "run");
+  cpSync(original, dir, { recursive: true, verbatimSymlinks: true });
+  return dir;
+}
+
+function flipByte(path: string, at = 0): void {
+  const b = readFileSync(path);
+  b[Math.min(at, b.length - 1)]! ^= 0x01;
+  writeFileSync(path, b);
+}
+
+function envelopeOf(dir: string) {
+  return JSON.parse(readFileSync(join(dir, ATTESTATION_FILE), "utf8")) as { payload: string; payloadType: string; signatures: { keyid: string; sig: string }[] };
+}
+
+beforeAll(async () => {
+  const keys = tempDir("keys");
+  keyPath = join(keys, "worker-1.key");
+  initKeyPair(keyPath);
+  const trustDir = tempDir("trust");
+  cpSync(`${keyPath}.pub`, join(trustDir, "worker-1.pub"));
+  trusted = await loadTrustDir(trustDir);
+  const { report, runDir } = await runOnce({
+    fixture: "r1-string-slugify", engine: "fake-oracle", provider: "sim", model: "qwen3.6-35b-a3b",
+    isolation: "none", budget: 1024, runsDir: tempDir("runs"), env: baseEnv(),
+  });
+  expect(report.status).toBe("pass");
+  await signBundle(runDir, keyPath);
+  original = runDir;
+});
+
+describe("DSSE pre-authentication encoding", () => {
+  it("matches the DSSE spec's example byte for byte", () => {
+    expect(preAuthEncoding("http://example.com/HelloWorld", Buffer.from("hello world")).toString()).toBe("DSSEv1 29 http://example.com/HelloWorld 11 hello world");
+  });
+
+  it("counts bytes, not characters", () => {
+    expect(preAuthEncoding("t", Buffer.from("é", "utf8")).toString("utf8")).toBe("DSSEv1 1 t 2 é");
+  });
+
+  it("agrees with independent tools: Python computes the PAE from the envelope, OpenSSL verifies the Ed25519 signature", () => {
+    const work = tempDir("openssl");
+    const env = join(original, ATTESTATION_FILE);
+    const py = spawnSync("python3", ["-c", `
+import base64, json, sys
+e = json.load(open(sys.argv[1]))
+body = base64.b64decode(e["payload"]); t = e["payloadType"].encode()
+pae = b"DSSEv1 %d %s %d %s" % (len(t), t, len(body), body)
+open(sys.argv[2] + "/pae.bin", "wb").write(pae)
+open(sys.argv[2] + "/sig.bin", "wb").write(base64.b64decode(e["signatures"][0]["sig"]))
+st = json.loads(body); print(st["_type"], st["subject"][0]["name"], st["subject"][0]["digest"]["sha256"])
+`, env, work], { encoding: "utf8" });
+    expect(py.status, py.stderr).toBe(0);
+    const manifestSha = spawnSync("sha256sum", [join(original, "manifest.json")], { encoding: "utf8" }).stdout.split(" ")[0];
+    expect(py.stdout.trim()).toBe(`https://in-toto.io/Statement/v1 manifest.json ${manifestSha}`);
+    const ok = spawnSync("openssl", ["pkeyutl", "-verify", "-pubin", "-inkey", `${keyPath}.pub`, "-rawin", "-in", join(work, "pae.bin"), "-sigfile", join(work, "sig.bin")], { encoding: "utf8" });
+    expect(ok.status, ok.stderr + ok.stdout).toBe(0);
+    flipByte(join(work, "pae.bin"), 40);
+    const bad = spawnSync("openssl", ["pkeyutl", "-verify", "-pubin", "-inkey", `${keyPath}.pub`, "-rawin", "-in", join(work, "pae.bin"), "-sigfile", join(work, "sig.bin")], { encoding: "utf8" });
+    expect(bad.status).not.toBe(0);
+  });
+
+  it("keyid is the sha256 of the public key's SPKI DER, recomputable with openssl", () => {
+    const der = spawnSync("openssl", ["pkey", "-pubin", "-in", `${keyPath}.pub`, "-outform", "DER"]);
+    const sha = spawnSync("sha256sum", { input: der.stdout, encoding: "utf8" }).stdout.split(" ")[0];
+    expect(envelopeOf(original).signatures[0]!.keyid).toBe(sha);
+  });
+});
+
+describe("sign → verify", () => {
+  it("a signed bundle verifies: signature, manifest, every file; the predicate carries the run's identity", async () => {
+    const r = await verifySignedBundle(original, trusted);
+    expect(r.ok, r.problems.join("; ")).toBe(true);
+    expect(r.attestation).toMatchObject({ ok: true, signature_checked: true, keyid: [...trusted.keys()][0] });
+    expect(r.attestation.statement).toMatchObject({
+      predicateType: RUN_PREDICATE_TYPE,
+      predicate: { status: "pass", engine: "fake-oracle", provider: "sim", model: "qwen3.6-35b-a3b", endpoint_kind: "simulated", judge: { verdict: "pass" } },
+    });
+    // The attestation is outside the manifest (it signs it) and plain verify still passes.
+    expect((await verifyBundle(original)).ok).toBe(true);
+  });
+
+  it("the private key never enters the bundle", async () => {
+    const pem = readFileSync(keyPath, "utf8");
+    const body = pem.split("\n").filter((l) => l && !l.startsWith("-----")).join("");
+    const raw = (await loadSigningKey(keyPath)).privateKey.export({ format: "der", type: "pkcs8" }).subarray(-32);
+    const needles = [body, body.slice(8, 40), raw.toString("hex"), raw.toString("base64").slice(0, 40)];
+    const walk = (d: string): string[] => readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(d, e.name)) : e.isFile() ? [join(d, e.name)] : []));
+    for (const f of walk(original)) {
+      const text = readFileSync(f).toString("latin1");
+      for (const n of needles) expect(text.includes(n), `${f} contains the private key`).toBe(false);
+    }
+  });
+});
+
+describe("altered in transit → rejected with a clear reason", () => {
+  it("one byte changed in a bundle file: the signature holds but the manifest check names the file", async () => {
+    const dir = copyBundle();
+    flipByte(join(dir, "workspace.patch"), 10);
+    const r = await verifySignedBundle(dir, trusted);
+    expect(r.ok).toBe(false);
+    expect(r.attestation.ok).toBe(true);
+    expect(r.problems).toContain("modified file: workspace.patch (sha256 differs)");
+  });
+
+  it("one byte changed in manifest.json: subject mismatch", async () => {
+    const dir = copyBundle();
+    const m = join(dir, "manifest.json");
+    writeFileSync(m, readFileSync(m, "utf8").replace(/"bytes": (\d)/, (_, d) => `"bytes": ${(Number(d) + 1) % 10}`));
+    const r = await verifySignedBundle(dir, trusted);
+    expect(r.ok).toBe(false);
+    expect(r.attestation.failure).toBe("subject mismatch");
+    expect(r.problems[0]).toMatch(/^attestation rejected \(subject mismatch\): manifest.json changed after signing/);
+  });
+
+  it("one byte of the signature changed: bad signature", async () => {
+    const dir = copyBundle();
+    const e = envelopeOf(dir);
+    const sig = Buffer.from(e.signatures[0]!.sig, "base64");
+    sig[5]! ^= 0x01;
+    e.signatures[0]!.sig = sig.toString("base64");
+    writeFileSync(join(dir, ATTESTATION_FILE), JSON.stringify(e));
+    const a = await verifyBundleAttestation(dir, trusted);
+    expect(a).toMatchObject({ ok: false, failure: "bad signature" });
+    expect(a.reason).toContain("altered after signing");
+  });
+
+  it("the payload changed (a fail turned into a pass, re-encoded): bad signature", async () => {
+    const dir = copyBundle();
+    const e = envelopeOf(dir);
+    const st = JSON.parse(Buffer.from(e.payload, "base64").toString("utf8"));
+    st.predicate.tests_passed = false;
+    e.payload = Buffer.from(JSON.stringify(st)).toString("base64");
+    writeFileSync(join(dir, ATTESTATION_FILE), JSON.stringify(e));
+    expect(await verifyBundleAttestation(dir, trusted)).toMatchObject({ ok: false, failure: "bad signature" });
+  });
+
+  it("the payload type changed: rejected (PAE binds the type)", async () => {
+    const dir = copyBundle();
+    const e = envelopeOf(dir);
+    e.payloadType = "application/json";
+    writeFileSync(join(dir, ATTESTATION_FILE), JSON.stringify(e));
+    expect(await verifyBundleAttestation(dir, trusted)).toMatchObject({ ok: false, failure: "attestation malformed" });
+  });
+
+  it("an extra member in the envelope (a place to smuggle data past the manifest): malformed", async () => {
+    const dir = copyBundle();
+    writeFileSync(join(dir, ATTESTATION_FILE), JSON.stringify({ ...envelopeOf(dir), extra: "x" }));
+    const a = await verifyBundleAttestation(dir, trusted);
+    expect(a.failure).toBe("attestation malformed");
+    expect(a.reason).toContain("not a DSSE envelope");
+  });
+
+  it("a report re-signed by another key after tampering: unknown key", async () => {
+    const dir = copyBundle();
+    const other = join(tempDir("other-key"), "mallory.key");
+    initKeyPair(other);
+    await signBundle(dir, other);
+    const a = await verifyBundleAttestation(dir, trusted);
+    expect(a).toMatchObject({ ok: false, failure: "unknown key" });
+    expect(a.reason).toMatch(/not among the 1 trusted key/);
+  });
+
+  it("no attestation: rejected as unsigned", async () => {
+    const dir = copyBundle();
+    spawnSync("rm", [join(dir, ATTESTATION_FILE)]);
+    const r = await verifySignedBundle(dir, trusted);
+    expect(r.ok).toBe(false);
+    expect(r.attestation.failure).toBe("attestation missing");
+  });
+
+  it("signing refuses a bundle that no longer matches its manifest", async () => {
+    const dir = copyBundle();
+    flipByte(join(dir, "task.json"), 3);
+    await expect(signBundle(dir, keyPath)).rejects.toThrow(/no longer matches its manifest.*task.json/);
+  });
+});
+
+describe("key files", () => {
+  it("keys init writes 0600 PKCS8 + a .pub, and refuses to overwrite", () => {
+    const out = join(tempDir("init"), "k");
+    const made = initKeyPair(out);
+    expect(statSync(out).mode & 0o777).toBe(0o600);
+    expect(readFileSync(out, "utf8")).toContain("BEGIN PRIVATE KEY");
+    expect(readFileSync(`${out}.pub`, "utf8")).toContain("BEGIN PUBLIC KEY");
+    expect(made.keyid).toMatch(/^[0-9a-f]{64}$/);
+    expect(() => initKeyPair(out)).toThrow(/already exists; refusing to overwrite/);
+  });
+
+  it("a signing key readable by others is refused", async () => {
+    const out = join(tempDir("mode"), "k");
+    initKeyPair(out);
+    chmodSync(out, 0o644);
+    await expect(loadSigningKey(out)).rejects.toThrow(/readable or writable by group or others.*chmod 600/);
+  });
+
+  it("wrong key types are refused with what to do", async () => {
+    const dir = tempDir("wrong");
+    const { privateKey, publicKey } = genKeys("ec", { namedCurve: "P-256" });
+    writeFileSync(join(dir, "ec.pem"), publicKey.export({ type: "spki", format: "pem" }));
+    writeFileSync(join(dir, "ec.key"), privateKey.export({ type: "pkcs8", format: "pem" }), { mode: 0o600 });
+    await expect(loadPublicKey(join(dir, "ec.pem"))).rejects.toThrow(/is a ec key; cto-harness signs and verifies with Ed25519 only/);
+    await expect(loadSigningKey(join(dir, "ec.key"))).rejects.toThrow(AttestKeyError);
+    await expect(loadSigningKey(`${keyPath}.pub`)).rejects.toThrow(/not a private key/);
+    await expect(loadPublicKey(keyPath)).rejects.toThrow(/is a private key; give its public half/);
+    writeFileSync(join(dir, "junk.pub"), "hello");
+    await expect(loadPublicKey(join(dir, "junk.pub"))).rejects.toThrow(/not a readable PEM public key/);
+    await expect(loadTrustDir(tempDir("empty-trust"))).rejects.toThrow(/holds no \*\.pub or \*\.pem/);
+    expect(existsSync(keyPath)).toBe(true);
+  });
+});
