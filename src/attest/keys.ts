@@ -3,7 +3,7 @@
 // key's SPKI DER (what the DSSE envelope's `keyid` carries), so anyone can recompute it.
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from "node:crypto";
 import { closeSync, openSync, writeSync } from "node:fs";
-import { readdir, readFile, stat } from "node:fs/promises";
+import { readdir, readFile, realpath, stat } from "node:fs/promises";
 import { join } from "node:path";
 
 /** A key file that cannot be used as given; the message says what is wrong and what to do. */
@@ -12,6 +12,8 @@ export class AttestKeyError extends Error {}
 export interface SigningKey {
   /** Held in memory only; never serialised (a KeyObject stringifies to `{}`). */
   readonly privateKey: KeyObject;
+  /** The key file's real path: its directory is hidden from sandboxed agents. Never recorded. */
+  readonly path: string;
   readonly publicKey: KeyObject;
   readonly keyid: string;
 }
@@ -90,7 +92,7 @@ export async function loadSigningKey(path: string): Promise<SigningKey> {
   }
   requireEd25519(privateKey, path);
   const publicKey = createPublicKey(privateKey);
-  return { privateKey, publicKey, keyid: keyidOf(publicKey) };
+  return { privateKey, publicKey, keyid: keyidOf(publicKey), path: await realpath(path) };
 }
 
 /** One public key file (SPKI PEM). A private key is refused: a verifier never needs one. */
