@@ -6,6 +6,7 @@
 //   verify:  verifyBundleAttestation(runDir, trusted|null) → {ok, failure, reason, keyid, statement, signature_checked}
 //            verifySignedBundle(runDir, trusted, {secrets}) → attestation, then manifest, then every file
 //            verifyLoopAttestation(loopDir, trusted|null) · signedVerifier(trusted) (a VerifyFn)
+//   policy:  signingRefusal(engine, isolation) → why --key cannot be used, or null
 //   format:  preAuthEncoding(type, body) · ATTESTATION_FILE · predicate type URIs
 //
 // `key` is a SigningKey from loadSigningKey or the path of a private key file. `trusted` is a
@@ -18,3 +19,4 @@ export { openEnvelope, verifyBundleAttestation, verifyLoopAttestation, type Atte
 export { attestationProblem, signedVerifier, verifySignedBundle, type SignedBundleResult } from "./bundle.ts";
 export { IN_TOTO_PAYLOAD_TYPE, preAuthEncoding } from "./dsse.ts";
 export { LOOP_PREDICATE_TYPE, RUN_PREDICATE_TYPE, STATEMENT_TYPE } from "./statement.ts";
+export { signingRefusal } from "./policy.ts";

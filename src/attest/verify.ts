@@ -3,7 +3,7 @@
 // only from the trusted keys and bytes on disk; nothing in the envelope is believed before the
 // signature over it is checked against a key the verifier chose.
 import { createHash, verify as verifySignature } from "node:crypto";
-import { readFile, stat } from "node:fs/promises";
+import { lstat, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { ATTESTATION_FILE } from "../evidence/manifest.ts";
 import { Report } from "../evidence/report.ts";
@@ -77,7 +77,8 @@ export function openEnvelope(text: string, trusted: TrustedKeys | null): Attesta
 }
 
 async function readCapped(path: string, cap: number): Promise<Buffer | "missing" | "too big"> {
-  const info = await stat(path).catch(() => null);
+  // lstat: a symlink is not followed out of the bundle (manifest.ts records links by target).
+  const info = await lstat(path).catch(() => null);
   if (!info || !info.isFile()) return "missing";
   if (info.size > cap) return "too big";
   return readFile(path);
@@ -89,7 +90,7 @@ const LOOP_ENVELOPE_CAP = 16 * 1024 * 1024;
 
 async function openFile(dir: string, cap: number, trusted: TrustedKeys | null): Promise<AttestationCheck> {
   const bytes = await readCapped(join(dir, ATTESTATION_FILE), cap);
-  if (bytes === "missing") return reject("attestation missing", `${ATTESTATION_FILE} is missing: the bundle is not signed (sign it with --key when running)`);
+  if (bytes === "missing") return reject("attestation missing", `${ATTESTATION_FILE} is missing (or not a regular file): the bundle is not signed (sign it with --key when running)`);
   if (bytes === "too big") return reject("attestation malformed", `${ATTESTATION_FILE} is over ${cap} bytes; a genuine envelope is far smaller`);
   return openEnvelope(bytes.toString("utf8"), trusted);
 }
