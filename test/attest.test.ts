@@ -10,8 +10,11 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { runOnce } from "../src/run/lifecycle.ts";
 import {
   ATTESTATION_FILE, AttestKeyError, RUN_PREDICATE_TYPE, initKeyPair, loadPublicKey, loadSigningKey, loadTrustDir, preAuthEncoding,
-  signBundle, verifyBundleAttestation, verifySignedBundle, type TrustedKeys,
+  LOOP_PREDICATE_TYPE, loadTrustedKeys, openEnvelope, signBundle, signLoop, signingRefusal, verifyBundleAttestation, verifyLoopAttestation,
+  verifySignedBundle, type TrustedKeys,
 } from "../src/attest/index.ts";
+import { envelopeFor } from "../src/attest/sign.ts";
+import { STATEMENT_TYPE } from "../src/attest/statement.ts";
 import { verifyBundle } from "../src/evidence/verify.ts";
 import { baseEnv, tempDir } from "./helpers/run-env.ts";
 
@@ -229,5 +232,70 @@ describe("key files", () => {
     await expect(loadPublicKey(join(dir, "junk.pub"))).rejects.toThrow(/not a readable PEM public key/);
     await expect(loadTrustDir(tempDir("empty-trust"))).rejects.toThrow(/holds no \*\.pub or \*\.pem/);
     expect(existsSync(keyPath)).toBe(true);
+  });
+});
+
+describe("statements a trusted key signed but that do not fit the bundle", () => {
+  it("a predicate that disagrees with report.json: predicate mismatch, naming the field", async () => {
+    const dir = copyBundle();
+    const key = await loadSigningKey(keyPath);
+    const st = JSON.parse(Buffer.from(envelopeOf(dir).payload, "base64").toString("utf8"));
+    st.predicate.model = "claude-sonnet-4-6";
+    writeFileSync(join(dir, ATTESTATION_FILE), JSON.stringify(envelopeFor(st, key)));
+    const a = await verifyBundleAttestation(dir, trusted);
+    expect(a).toMatchObject({ ok: false, failure: "predicate mismatch" });
+    expect(a.reason).toContain("on model");
+  });
+
+  it("a loop's statement put in a run bundle: wrong predicate type", async () => {
+    const dir = copyBundle();
+    const key = await loadSigningKey(keyPath);
+    const st = { _type: STATEMENT_TYPE as typeof STATEMENT_TYPE, subject: [{ name: "manifest.json", digest: { sha256: "0".repeat(64) } }], predicateType: LOOP_PREDICATE_TYPE, predicate: {} };
+    writeFileSync(join(dir, ATTESTATION_FILE), JSON.stringify(envelopeFor(st, key)));
+    expect(await verifyBundleAttestation(dir, trusted)).toMatchObject({ ok: false, failure: "wrong predicate type" });
+  });
+
+  it("a loop statement naming a path outside the loop directory is refused, not read", async () => {
+    const loop = tempDir("loop-escape");
+    writeFileSync(join(loop, "loop.json"), "{}");
+    writeFileSync(join(loop, "summary.json"), JSON.stringify({ attempts: [], counts: {}, exit_code: 0, config_hash: "x", interrupted: false }));
+    await signLoop(loop, keyPath);
+    expect(await verifyLoopAttestation(loop, trusted)).toMatchObject({ ok: true });
+    const key = await loadSigningKey(keyPath);
+    const st = JSON.parse(Buffer.from(envelopeOf(loop).payload, "base64").toString("utf8"));
+    st.subject.push({ name: "../outside/manifest.json", digest: { sha256: "0".repeat(64) } });
+    writeFileSync(join(loop, ATTESTATION_FILE), JSON.stringify(envelopeFor(st, key)));
+    const a = await verifyLoopAttestation(loop, trusted);
+    expect(a).toMatchObject({ ok: false, failure: "subject mismatch" });
+    expect(a.reason).toContain("is not a loop file or a run manifest");
+    writeFileSync(join(loop, "summary.json"), "{}");
+    await expect(signLoop(loop, keyPath)).resolves.toBeTruthy();
+    writeFileSync(join(loop, "summary.json"), JSON.stringify({ attempts: [{ run_id: "../x", fixture: "f", engine: "e", attempt: 1, status: "pass" }] }));
+    await expect(signLoop(loop, keyPath)).rejects.toThrow(/not a plain name/);
+  });
+});
+
+describe("openEnvelope (pure)", () => {
+  it("accepts the one trusted signature among several, and URL-safe base64", async () => {
+    const key = await loadSigningKey(keyPath);
+    const env = envelopeFor({ _type: STATEMENT_TYPE, subject: [{ name: "x", digest: { sha256: "a".repeat(64) } }], predicateType: "t", predicate: {} }, key);
+    env.signatures.unshift({ keyid: "f".repeat(64), sig: Buffer.alloc(64).toString("base64") });
+    env.payload = env.payload.replace(/\+/g, "-").replace(/\//g, "_");
+    const r = openEnvelope(JSON.stringify(env), trusted);
+    expect(r).toMatchObject({ ok: true, keyid: key.keyid, signature_checked: true });
+  });
+
+  it("rejects garbage clearly; without trusted keys it never claims a checked signature", () => {
+    expect(openEnvelope("not json", trusted)).toMatchObject({ ok: false, failure: "attestation malformed", reason: "attestation.dsse.json is not JSON" });
+    expect(openEnvelope(JSON.stringify({ payload: "", payloadType: "x", signatures: [] }), trusted).failure).toBe("attestation malformed");
+    const env = JSON.parse(readFileSync(join(original, ATTESTATION_FILE), "utf8"));
+    expect(openEnvelope(JSON.stringify(env), null)).toMatchObject({ ok: true, signature_checked: false });
+  });
+
+  it("a trust path may be one .pub file; signing policy refuses unsandboxed agents only", async () => {
+    expect([...(await loadTrustedKeys(`${keyPath}.pub`)).keys()]).toEqual([...trusted.keys()]);
+    expect(signingRefusal("pi", "none")).toMatch(/could read the signing key/);
+    expect(signingRefusal("pi", "bwrap")).toBeNull();
+    expect(signingRefusal("fake-oracle", "none")).toBeNull();
   });
 });
