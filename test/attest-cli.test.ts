@@ -28,7 +28,7 @@ beforeAll(() => {
   const init = cli(["keys", "init", "--out", key, "--json"]);
   expect(init.code, init.stderr).toBe(0);
   runsDir = tempDir("cli-signed-runs");
-  const r = cli(["run", "--fixture", "r1-string-slugify", "--engine", "fake-oracle", "--isolation", "none", "--runs-dir", runsDir, "--key", key, "--json"]);
+  const r = cli(["run", "--fixture", "r1-string-slugify", "--engine", "fake-oracle", "--runs-dir", runsDir, "--key", key, "--json"]);
   expect(r.code, r.stderr).toBe(0);
   signedRun = join(runsDir, JSON.parse(r.stdout).run_id);
   expect(r.stderr).toContain(`signed: ${signedRun}/attestation.dsse.json (keyid `);
@@ -86,12 +86,12 @@ describe("run --key → verify --key", () => {
     cli(["keys", "init", "--out", loose]);
     chmodSync(loose, 0o640);
     const runs = tempDir("cli-none");
-    const r = cli(["run", "--fixture", "r1-string-slugify", "--engine", "fake-noop", "--isolation", "none", "--runs-dir", runs, "--key", loose]);
+    const r = cli(["run", "--fixture", "r1-string-slugify", "--engine", "fake-noop", "--runs-dir", runs, "--key", loose]);
     expect(r.code).toBe(64);
     expect(r.stderr).toContain("--key: signing key");
     expect(r.stderr).toContain("chmod 600");
     expect(readdirSync(runs)).toEqual([]);
-    const pub = cli(["run", "--fixture", "r1-string-slugify", "--engine", "fake-noop", "--isolation", "none", "--runs-dir", runs, "--key", `${key}.pub`]);
+    const pub = cli(["run", "--fixture", "r1-string-slugify", "--engine", "fake-noop", "--runs-dir", runs, "--key", `${key}.pub`]);
     expect(pub.code).toBe(64);
     expect(pub.stderr).toContain("is not a private key");
     const privAsPub = cli(["verify", signedRun, "--key", key]);
@@ -143,10 +143,14 @@ describe("run --key → verify --key", () => {
     expect(r.stderr).toContain("is the signing key's directory, which the agent must not read");
   });
 
-  it("--key with --isolation none is refused for agents that could read it (exit 64)", () => {
-    const r = cli(["run", "--fixture", "r1-string-slugify", "--engine", "builtin", "--isolation", "none", "--runs-dir", tempDir("cli-none2"), "--key", key]);
-    expect(r.code).toBe(64);
-    expect(r.stderr).toContain("could read the signing key");
+  it("--key with --isolation none is refused, for agents and for fake engines (the fixture's tests run unsandboxed too): exit 64", () => {
+    for (const [cmd, engineFlag] of [["run", "--engine"], ["loop", "--engines"]] as const) {
+      for (const engine of ["builtin", "fake-oracle"]) {
+        const r = cli([cmd, cmd === "run" ? "--fixture" : "--fixtures", "r1-string-slugify", engineFlag, engine, "--isolation", "none", "--runs-dir", tempDir("cli-none2"), "--key", key]);
+        expect(r.code, `${cmd} ${engine}`).toBe(64);
+        expect(r.stderr).toContain("--key needs --isolation bwrap");
+      }
+    }
   });
 });
 
@@ -154,7 +158,7 @@ describe("loop --key", () => {
   it("signs every run and a loop statement over all manifests; verify LOOP --key checks all; a changed run manifest is caught", () => {
     const runs = tempDir("cli-loop");
     const loopDir = join(runs, "the-loop");
-    const l = cli(["loop", "--fixtures", "r1-string-slugify", "--engines", "fake-oracle", "--attempts", "2", "--isolation", "none", "--runs-dir", runs, "--loop-dir", loopDir, "--key", key]);
+    const l = cli(["loop", "--fixtures", "r1-string-slugify", "--engines", "fake-oracle", "--attempts", "2", "--runs-dir", runs, "--loop-dir", loopDir, "--key", key]);
     expect(l.code, l.stderr).toBe(0);
     expect(l.stderr).toContain(`${loopDir}/attestation.dsse.json`);
     const v = cli(["verify", loopDir, "--key", `${key}.pub`, "--json"]);

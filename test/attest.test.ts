@@ -15,6 +15,7 @@ import {
 } from "../src/attest/index.ts";
 import { envelopeFor } from "../src/attest/sign.ts";
 import { STATEMENT_TYPE } from "../src/attest/statement.ts";
+import { reportSigningRefusal } from "../src/attest/policy.ts";
 import { verifyBundle } from "../src/evidence/verify.ts";
 import { baseEnv, tempDir } from "./helpers/run-env.ts";
 
@@ -296,6 +297,32 @@ describe("openEnvelope (pure)", () => {
     expect([...(await loadTrustedKeys(`${keyPath}.pub`)).keys()]).toEqual([...trusted.keys()]);
     expect(signingRefusal("pi", "none")).toMatch(/could read the signing key/);
     expect(signingRefusal("pi", "bwrap")).toBeNull();
-    expect(signingRefusal("fake-oracle", "none")).toBeNull();
+    expect(signingRefusal("fake-oracle", "none")).toMatch(/needs --isolation bwrap/);
+    expect(reportSigningRefusal({ backend: "pi", isolation: "none", isolation_requested: "bwrap", case_process_started: false, tests: null })).toBeNull(); // blocked before anything ran
+    expect(reportSigningRefusal({ backend: "fake-oracle", isolation: "none", isolation_requested: "bwrap", case_process_started: false, tests: { passed: true } })).toMatch(/bwrap/);
+    expect(reportSigningRefusal({ backend: "pi", isolation: "bwrap", isolation_requested: "none" })).toMatch(/bwrap/);
+  });
+});
+
+describe("signLoop on a resumed loop", () => {
+  it("signs a kept unsigned run that ran sandboxed, never one whose tests ran unsandboxed", async () => {
+    const loop = tempDir("loop-resume");
+    const { runDir: sandboxed } = await runOnce({
+      fixture: "r1-string-slugify", engine: "fake-oracle", provider: "sim", model: "qwen3.6-35b-a3b",
+      isolation: "bwrap", budget: 1024, runsDir: loop, env: baseEnv(),
+    });
+    const unsandboxedId = original.split("/").pop()!;
+    cpSync(original, join(loop, unsandboxedId), { recursive: true, verbatimSymlinks: true });
+    spawnSync("rm", [join(loop, unsandboxedId, ATTESTATION_FILE)]);
+    const sandboxedId = sandboxed.split("/").pop()!;
+    writeFileSync(join(loop, "loop.json"), "{}");
+    const attempts = [sandboxedId, unsandboxedId].map((run_id, i) => ({ run_id, fixture: "r1-string-slugify", engine: "fake-oracle", attempt: i + 1, status: "pass" }));
+    writeFileSync(join(loop, "summary.json"), JSON.stringify({ attempts, counts: { pass: 2 }, exit_code: 0, config_hash: "h", interrupted: false }));
+    const signed = await signLoop(loop, keyPath);
+    expect(signed.statement.subject.map((s) => s.name)).toEqual(["loop.json", "summary.json", `${sandboxedId}/manifest.json`, `${unsandboxedId}/manifest.json`]);
+    expect(existsSync(join(sandboxed, ATTESTATION_FILE))).toBe(true);
+    expect((await verifySignedBundle(sandboxed, trusted)).ok).toBe(true);
+    expect(existsSync(join(loop, unsandboxedId, ATTESTATION_FILE))).toBe(false);
+    expect(await verifyLoopAttestation(loop, trusted)).toMatchObject({ ok: true, signature_checked: true });
   });
 });

@@ -1,5 +1,6 @@
 // Signing a run bundle (after its manifest is written) and a loop (after its summary is).
 import { createHash, sign } from "node:crypto";
+import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { ATTESTATION_FILE, Manifest, compareManifests, computeManifest } from "../evidence/manifest.ts";
@@ -8,6 +9,7 @@ import { writeJsonAtomic } from "../evidence/files.ts";
 import { HARNESS_VERSION } from "../version.ts";
 import { IN_TOTO_PAYLOAD_TYPE, makeEnvelope, preAuthEncoding, type DsseEnvelope } from "./dsse.ts";
 import { loadSigningKey, type SigningKey } from "./keys.ts";
+import { reportSigningRefusal } from "./policy.ts";
 import { loopStatement, runPredicate, runStatement, type LoopPredicate, type Statement, type Subject } from "./statement.ts";
 
 /** The bundle or loop cannot be signed as it is; the message says why. */
@@ -66,6 +68,13 @@ export async function signBundle(runDir: string, key: SigningKey | string): Prom
   return { path, keyid: signer.keyid, statement };
 }
 
+async function signIfUnsigned(runDir: string, key: SigningKey): Promise<void> {
+  if (existsSync(join(runDir, ATTESTATION_FILE))) return;
+  const report = await readFile(join(runDir, "report.json"), "utf8").then((t) => JSON.parse(t) as Record<string, unknown>).catch(() => null);
+  if (!report || reportSigningRefusal(report)) return;
+  await signBundle(runDir, key).catch(() => {}); // a changed bundle is not signed; verify reports it
+}
+
 /** A run directory name from a summary: one plain path segment, never a way out of the loop dir. */
 function safeRunId(runId: string): boolean {
   return runId.length > 0 && !runId.includes("/") && !runId.includes("\0") && runId !== "." && runId !== "..";
@@ -82,6 +91,9 @@ interface SummaryLike {
 /**
  * Signs a loop: one statement whose subjects are `loop.json`, `summary.json` and every run's
  * `manifest.json` (writes `loopDir/attestation.dsse.json`, replacing an earlier one on resume).
+ * A run kept from an earlier, unsigned invocation (`--resume`) is signed first when the policy
+ * allows it (policy.ts) and it still matches its manifest; otherwise it stays unsigned and
+ * `verify LOOP_DIR --key` says so.
  */
 export async function signLoop(loopDir: string, key: SigningKey | string): Promise<Signed> {
   const signer = await keyFrom(key);
@@ -97,6 +109,7 @@ export async function signLoop(loopDir: string, key: SigningKey | string): Promi
   for (const a of summary.attempts ?? []) {
     if (a.run_id === null) continue;
     if (!safeRunId(a.run_id)) throw new AttestSignError(`cannot sign ${loopDir}: summary.json names a run directory '${a.run_id}' that is not a plain name`);
+    await signIfUnsigned(join(loopDir, a.run_id), signer);
     const manifest = await readOrRefuse(join(loopDir, a.run_id, "manifest.json"), "run manifest");
     subjects.push({ name: `${a.run_id}/manifest.json`, digest: { sha256: sha256(manifest) } });
     runs.push({ run_id: a.run_id, fixture: a.fixture, engine: a.engine, attempt: a.attempt, status: a.status });
