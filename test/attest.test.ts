@@ -10,7 +10,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { runOnce } from "../src/run/lifecycle.ts";
 import {
   ATTESTATION_FILE, AttestKeyError, RUN_PREDICATE_TYPE, initKeyPair, loadPublicKey, loadSigningKey, loadTrustDir, preAuthEncoding,
-  LOOP_PREDICATE_TYPE, loadTrustedKeys, openEnvelope, signBundle, signLoop, signingRefusal, verifyBundleAttestation, verifyLoopAttestation,
+  LOOP_PREDICATE_TYPE, acceptBundle, loadTrustedKeys, openEnvelope, signBundle, signLoop, signingRefusal, verifyBundleAttestation, verifyLoopAttestation,
   verifySignedBundle, type TrustedKeys,
 } from "../src/attest/index.ts";
 import { envelopeFor } from "../src/attest/sign.ts";
@@ -324,5 +324,24 @@ describe("signLoop on a resumed loop", () => {
     expect((await verifySignedBundle(sandboxed, trusted)).ok).toBe(true);
     expect(existsSync(join(loop, unsandboxedId, ATTESTATION_FILE))).toBe(false);
     expect(await verifyLoopAttestation(loop, trusted)).toMatchObject({ ok: true, signature_checked: true });
+  });
+});
+
+describe("acceptBundle (a coordinator accepting a worker's bundle)", () => {
+  it("accepts the job it asked for, refuses a signed bundle of another job or signer, and re-judges when asked", async () => {
+    const job = { fixture_id: "r1-string-slugify", engine: "fake-oracle", provider: "sim", model: "qwen3.6-35b-a3b" };
+    const ok = await acceptBundle(original, trusted, job);
+    expect(ok, ok.problems.join("; ")).toMatchObject({ ok: true, rejudged: false });
+    const other = await acceptBundle(original, trusted, { ...job, model: "other-model", fixture_digest: "0".repeat(64) });
+    expect(other.ok).toBe(false);
+    expect(other.problems).toEqual([
+      expect.stringMatching(/^signed fixture digest is [0-9a-f]+, the job asked for 0{64}$/),
+      "signed model is qwen3.6-35b-a3b, the job asked for other-model",
+    ]);
+    expect((await acceptBundle(original, trusted, { ...job, keyids: ["f".repeat(64)] })).problems[0]).toMatch(/not by a key allowed for this job/);
+    const rejudged = await acceptBundle(original, trusted, job, { rejudge: async () => ({ ok: false, problems: ["a pass claim whose patch does not make the tests pass"] }) });
+    expect(rejudged).toMatchObject({ ok: false, rejudged: true, problems: ["a pass claim whose patch does not make the tests pass"] });
+    const real = await acceptBundle(original, trusted, job, { rejudge: true });
+    expect(real, real.problems.join("; ")).toMatchObject({ ok: true, rejudged: true });
   });
 });

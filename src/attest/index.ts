@@ -6,6 +6,7 @@
 //   verify:  verifyBundleAttestation(runDir, trusted|null) → {ok, failure, reason, keyid, statement, signature_checked}
 //            verifySignedBundle(runDir, trusted, {secrets}) → attestation, then manifest, then every file
 //            verifyLoopAttestation(loopDir, trusted|null) · signedVerifier(trusted) (a VerifyFn)
+//   accept:  acceptBundle(runDir, trusted, expectedJob, {secrets, rejudge}) → signature, files, the job, re-judge
 //   policy:  signingRefusal(engine, isolation) → why --key cannot be used, or null
 //   format:  preAuthEncoding(type, body) · ATTESTATION_FILE · predicate type URIs
 //
@@ -20,3 +21,4 @@ export { attestationProblem, signedVerifier, verifySignedBundle, type SignedBund
 export { IN_TOTO_PAYLOAD_TYPE, preAuthEncoding } from "./dsse.ts";
 export { LOOP_PREDICATE_TYPE, RUN_PREDICATE_TYPE, STATEMENT_TYPE } from "./statement.ts";
 export { signingRefusal } from "./policy.ts";
+export { acceptBundle, jobMismatches, type Acceptance, type ExpectedJob } from "./accept.ts";
