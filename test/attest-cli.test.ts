@@ -154,6 +154,27 @@ describe("run --key → verify --key", () => {
   });
 });
 
+describe("no endpoint value in a signed bundle", () => {
+  it("the attestation of a run on a configured real endpoint carries its provider name, never the URL or key (and verify's leak scan covers it)", () => {
+    const url = "http://canary-user:canary-pass-5521@canary-host.example:8123/v1";
+    const env = { CTO_HARNESS_CASE_LOCAL_BASE_URL: url, CTO_HARNESS_CASE_LOCAL_API_KEY: "sk-canary-key-7781" };
+    const runs = tempDir("cli-canary-endpoint");
+    const r = cli(["run", "--fixture", "r1-string-slugify", "--engine", "pi", "--provider", "qwen-local", "--runs-dir", runs, "--key", key, "--json"], env);
+    expect(r.code).toBe(2); // not admitted: blocked before any traffic, and still signed
+    const run = join(runs, JSON.parse(r.stdout).run_id);
+    const envelope = readFileSync(join(run, "attestation.dsse.json"), "utf8");
+    const statement = Buffer.from(JSON.parse(envelope).payload, "base64").toString("utf8");
+    expect(JSON.parse(statement).predicate).toMatchObject({ provider: "qwen-local", endpoint_kind: "real", status: "blocked" });
+    for (const needle of ["canary-host", "canary-pass-5521", "sk-canary-key-7781"]) {
+      expect(statement).not.toContain(needle);
+      expect(envelope).not.toContain(needle);
+    }
+    const v = cli(["verify", run, "--key", `${key}.pub`, "--json"], env);
+    expect(v.code, v.stdout).toBe(0);
+    expect(JSON.parse(v.stdout)).toMatchObject({ ok: true, leak_scan: "done", attestation: { ok: true } });
+  });
+});
+
 describe("loop --key", () => {
   it("signs every run and a loop statement over all manifests; verify LOOP --key checks all; a changed run manifest is caught", () => {
     const runs = tempDir("cli-loop");

@@ -211,6 +211,12 @@ describe("key files", () => {
     expect(readFileSync(`${out}.pub`, "utf8")).toContain("BEGIN PUBLIC KEY");
     expect(made.keyid).toMatch(/^[0-9a-f]{64}$/);
     expect(() => initKeyPair(out)).toThrow(/already exists; refusing to overwrite/);
+    // An existing .pub alone also stops it, and no private key is left without its public half.
+    const lone = join(tempDir("init-pub"), "k");
+    writeFileSync(`${lone}.pub`, "someone else's key");
+    expect(() => initKeyPair(lone)).toThrow(/k\.pub already exists/);
+    expect(existsSync(lone)).toBe(false);
+    expect(readFileSync(`${lone}.pub`, "utf8")).toBe("someone else's key");
   });
 
   it("a signing key readable by others is refused", async () => {

@@ -2,7 +2,7 @@
 // `--keys DIR` / `--trust DIR` load public halves. A key's id is the sha256 of its public
 // key's SPKI DER (what the DSSE envelope's `keyid` carries), so anyone can recompute it.
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from "node:crypto";
-import { closeSync, openSync, writeSync } from "node:fs";
+import { closeSync, existsSync, openSync, unlinkSync, writeSync } from "node:fs";
 import { readdir, readFile, realpath, stat } from "node:fs/promises";
 import { join } from "node:path";
 
@@ -51,9 +51,15 @@ function writeNew(path: string, text: string, mode: number): void {
 export function initKeyPair(out: string): { keyid: string; privatePath: string; publicPath: string } {
   const { privateKey, publicKey } = generateKeyPairSync("ed25519");
   const publicPath = `${out}.pub`;
-  // The public half first: if it cannot be written, no orphan private key is left behind.
-  writeNew(publicPath, publicKey.export({ type: "spki", format: "pem" }) as string, 0o644);
+  if (existsSync(publicPath)) throw new AttestKeyError(`${publicPath} already exists; refusing to overwrite a key (choose another --out, or remove it yourself)`);
   writeNew(out, privateKey.export({ type: "pkcs8", format: "pem" }) as string, 0o600);
+  try {
+    writeNew(publicPath, publicKey.export({ type: "spki", format: "pem" }) as string, 0o644);
+  } catch (e) {
+    // Only what this call created is removed: never a pair with the wrong half.
+    unlinkSync(out);
+    throw e;
+  }
   return { keyid: keyidOf(publicKey), privatePath: out, publicPath };
 }
 
