@@ -1,11 +1,12 @@
 // Finalisation: whatever happened before, the run directory ends with report.json and
 // manifest.json. The traffic check and the secret scan run on every path; then the status is
 // decided (run/status.ts), the report composed (compose-report.ts), checked against its own
-// schema, written, scanned once more, and the manifest written last.
+// schema, written, scanned once more, the manifest written, and the bundle signed when a key was given.
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { writeJsonAtomic } from "../evidence/files.ts";
 import { writeManifest } from "../evidence/manifest.ts";
+import { signRunIfKeyed } from "../attest/run-hook.ts";
 import { renderMarker, writeMarker } from "../evidence/markers.ts";
 import { MARKERS, Report } from "../evidence/report.ts";
 import { renderLeakMarker } from "../secrets/report.ts";
@@ -36,6 +37,9 @@ export async function finalise(ctx: RunContext, state: RunState): Promise<Report
     await writeJsonAtomic(join(ctx.runDir, "report.json"), redactDeep(report, createTextRedactor([...state.secrets])));
   }
   await writeManifest(ctx.runDir);
+  // Signed after the manifest, over it (docs/evidence.md); a failure throws: a run asked to be
+  // signed must never end looking unsigned-but-fine.
+  await signRunIfKeyed(ctx.runDir, ctx.opts);
   return report;
 }
 

@@ -9,7 +9,7 @@ import { ConfigError } from "../../config/providers.ts";
 import { AdmissionFileError } from "../../config/admission.ts";
 import { EXIT, UsageError } from "../../core/exit-codes.ts";
 import { abortOnSignals } from "../run-signals.ts";
-import { addRunOptions, defaultRunsDir, parseEngine, positiveInt } from "../run-options.ts";
+import { addRunOptions, defaultRunsDir, parseEngine, positiveInt, signingKeyOption } from "../run-options.ts";
 import { runLoop, readLoopFile, findLatestLoopDir, LoopConfigMismatch } from "../../loop/loop.ts";
 import type { LoopConfig } from "../../loop/config.ts";
 import { createProgress } from "../../loop/progress.ts";
@@ -35,6 +35,8 @@ interface LoopCliOptions {
   simFlavour?: string;
   simScenario?: string;
   json?: boolean;
+  /** `--key`: sign every bundle and the loop. */
+  key?: string;
 }
 
 const list = (s: string): string[] =>
@@ -122,6 +124,7 @@ async function loopFromCliInner(o: LoopCliOptions, explicit: (key: string) => bo
     if (o.impossible) config.impossible = true;
   }
 
+  const signingKey = await signingKeyOption(o.key, { engines: config.engines, isolation: config.isolation });
   const signals = abortOnSignals();
   const total = config.fixtures.length * config.engines.length * config.attempts;
   const progress = createProgress(total, process.stderr);
@@ -138,11 +141,13 @@ async function loopFromCliInner(o: LoopCliOptions, explicit: (key: string) => bo
         progress,
         junitFile: o.junit,
         sim: { flavour: o.simFlavour, scenario: o.simScenario },
+        signingKey,
       },
       { runOnce, verifyBundle },
     );
     process.stderr.write("\n" + renderMarkdown(summary));
     process.stderr.write(`\nloop directory: ${loopDir}\n`);
+    if (signingKey) process.stderr.write(`signed: every run's bundle and ${loopDir}/attestation.dsse.json (keyid ${signingKey.keyid})\n`);
     if (o.json) process.stdout.write(JSON.stringify(summary, null, 2) + "\n");
     return summary.exit_code;
   } finally {

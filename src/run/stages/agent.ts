@@ -7,6 +7,7 @@ import type { EngineContext, EngineOutcome, ModelAccess } from "../../engines/ty
 import { renderMarker, writeMarker } from "../../evidence/markers.ts";
 import { MARKERS } from "../../evidence/report.ts";
 import { renderSandboxMarker } from "../../sandbox/bwrap.ts";
+import { signingKeyHiddenPaths } from "../../attest/run-hook.ts";
 import { startProcSampler, type ProcFinding } from "../../secrets/proc-sampler.ts";
 import { blockedUpdate, measured, StageFailure, type RunContext, type RunState, type StageUpdate } from "../context.ts";
 
@@ -30,7 +31,7 @@ function engineContext(ctx: RunContext, state: RunState, watch: EngineContext["w
     signal: ctx.signal,
     env: ctx.env,
     protectedPaths: ctx.protectedPaths,
-    hiddenPaths: [{ path: ctx.runsDir, what: "the runs directory (other runs and attempts)" }, ...(opts.hiddenPaths ?? [])],
+    hiddenPaths: [{ path: ctx.runsDir, what: "the runs directory (other runs and attempts)" }, ...(opts.hiddenPaths ?? []), ...signingKeyHiddenPaths(opts)],
     watchProcess: watch,
   };
 }
