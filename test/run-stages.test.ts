@@ -5,7 +5,7 @@ import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { TraceWriter } from "../src/evidence/trace.ts";
 import { applyUpdate, blockedUpdate, ResourceScope, StageFailure, type RunContext, type RunState, type Stage } from "../src/run/context.ts";
-import { runStages, STAGES } from "../src/run/lifecycle.ts";
+import { initialState, runStages, STAGES } from "../src/run/lifecycle.ts";
 import { FINAL_STAGES } from "../src/run/finalise.ts";
 import { tempDir } from "./helpers/run-env.ts";
 
@@ -37,39 +37,7 @@ function context(signal = new AbortController().signal): RunContext {
 }
 
 function state(): RunState {
-  return {
-    engine: { name: "fake-noop", usesModel: false, run: async () => { throw new Error("unused"); } },
-    agentTimeoutSec: 1,
-    taskFile: "task.json",
-    blockedBy: null,
-    harnessError: null,
-    interrupted: false,
-    modelAdmitted: true,
-    provider: null,
-    endpointKind: "simulated",
-    upstream: null,
-    probe: null,
-    secrets: [],
-    proxy: null,
-    isolationUsed: "none",
-    sandboxMasked: undefined,
-    baseline: null,
-    workspace: null,
-    outcome: null,
-    agentStarted: false,
-    procFindings: [],
-    captured: null,
-    ownerBitsTaken: false,
-    judgement: null,
-    tests: null,
-    patch: { path: "workspace.patch", bytes: 0, sha256: "" },
-    changedFiles: [],
-    traffic: null,
-    answeredByAdmittedModel: 0,
-    scan: null,
-    markers: [],
-    timings: {},
-  };
+  return { ...initialState(context()), endpointKind: "simulated" };
 }
 
 const ran: string[] = [];

@@ -40,10 +40,9 @@ interface ModelsOutcome {
   elapsedMs: number;
 }
 
-export async function fetchModels(ep: Endpoint, model: string, deadline: AbortSignal, clock: Clock): Promise<ModelsOutcome> {
-  const begun = clock.now();
-  const evidence = emptyEvidence("text");
-  const facts: ServerFacts = {
+/** What is known of a server before anything was asked (or when nothing could be). */
+export function unknownServer(): ServerFacts {
+  return {
     reachable: false,
     kind: null,
     owned_by: null,
@@ -56,6 +55,12 @@ export async function fetchModels(ep: Endpoint, model: string, deadline: AbortSi
     version: null,
     version_source: null,
   };
+}
+
+export async function fetchModels(ep: Endpoint, model: string, deadline: AbortSignal, clock: Clock): Promise<ModelsOutcome> {
+  const begun = clock.now();
+  const evidence = emptyEvidence("text");
+  const facts = unknownServer();
   let res: Response;
   try {
     res = await fetch(ep.url("/models"), { headers: ep.headers, signal: deadline });
@@ -120,19 +125,7 @@ export async function discoverServer(target: ProbeTarget, opts: { signal?: Abort
   try {
     ep = endpointOf(target);
   } catch {
-    return {
-      reachable: false,
-      kind: null,
-      owned_by: null,
-      models: [],
-      model_served: null,
-      context_length: null,
-      simulated: false,
-      models_status: null,
-      system_fingerprint: null,
-      version: null,
-      version_source: null,
-    };
+    return unknownServer();
   }
   return (await fetchModels(ep, target.model, deadline, clock)).facts;
 }

@@ -21,7 +21,7 @@ import {
   type ServerKind,
   type Verdict,
 } from "./classify.ts";
-import { fetchModels, fetchVersion, serverKindOf } from "./discovery.ts";
+import { fetchModels, fetchVersion, serverKindOf, unknownServer } from "./discovery.ts";
 import { endpointOf, type Clock, type Endpoint } from "./endpoint.ts";
 import { serverVersionFromFingerprint } from "./response-evidence.ts";
 
@@ -229,19 +229,7 @@ export async function probeEndpoint(target: ProbeTarget, opts: ProbeOptions = {}
     };
   };
 
-  const noServer: ServerFacts = {
-    reachable: false,
-    kind: null,
-    owned_by: null,
-    models: [],
-    model_served: null,
-    context_length: null,
-    simulated: false,
-    models_status: null,
-    system_fingerprint: null,
-    version: null,
-    version_source: null,
-  };
+  const noServer = unknownServer();
 
   if (!ep) {
     const ev = emptyEvidence("text");

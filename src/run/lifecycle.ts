@@ -90,7 +90,8 @@ async function failed(ctx: RunContext, state: RunState, stage: Stage, e: unknown
   return { ...state, harnessError: e instanceof Error ? e.message : String(e) };
 }
 
-function initialState(ctx: RunContext): RunState {
+/** What a run has observed before its first stage. */
+export function initialState(ctx: RunContext): RunState {
   return {
     engine: { name: ctx.opts.engine, usesModel: false, run: async () => { throw new Error("engine not loaded"); } },
     agentTimeoutSec: ctx.opts.agentTimeoutSec ?? ctx.fixture?.timeouts.agentSec ?? 600,
