@@ -7,6 +7,7 @@ import { RULE_NOOP, RULE_ORACLE, checkFixture } from "../src/fixtures/check.ts";
 import { BUILTIN_FIXTURES_DIR, listBuiltinFixtures, loadFixture } from "../src/fixtures/load.ts";
 import { solutionFiles, solutionScript } from "../src/fixtures/solution.ts";
 import { prepareWorkspace, restorePristineTests, runTests } from "../src/workspace/workspace.ts";
+import { sandboxed } from "./helpers/sandboxed.ts";
 
 async function tmp(prefix: string): Promise<string> {
   return mkdtemp(path.join(tmpdir(), `cto-check-${prefix}-`));
@@ -22,9 +23,10 @@ async function copyOf(id: string): Promise<string> {
 describe("checkFixture over the built-in fixtures", () => {
   it("every built-in fixture: oracle passes, noop fails", async () => {
     const all = await listBuiltinFixtures();
+    const box = await sandboxed();
     const results = [];
     for (let i = 0; i < all.length; i += 3) {
-      results.push(...(await Promise.all(all.slice(i, i + 3).map((f) => checkFixture(f)))));
+      results.push(...(await Promise.all(all.slice(i, i + 3).map((f) => checkFixture(f, box)))));
     }
     for (const r of results) {
       expect(r, r.id).toMatchObject({ oracle_passed: true, noop_failed: true, ok: true, problems: [] });
@@ -39,7 +41,7 @@ describe("checkFixture on broken fixtures", () => {
     // "Solution" identical to the buggy code (its impossible variant, judged by the same oracle, is left out).
     await rm(path.join(dir, "impossible"), { recursive: true, force: true });
     await cp(path.join(dir, "repo", "src", "slugify.js"), path.join(dir, "solution", "src", "slugify.js"));
-    const r = await checkFixture(await loadFixture(dir));
+    const r = await checkFixture(await loadFixture(dir), await sandboxed());
     expect(r.ok).toBe(false);
     expect(r.oracle_passed).toBe(false);
     expect(r.noop_failed).toBe(true);
@@ -51,7 +53,7 @@ describe("checkFixture on broken fixtures", () => {
     const dir = await copyOf("py-roman-subtractive");
     // The "bug" is already fixed in repo/.
     await cp(path.join(dir, "solution", "romans.py"), path.join(dir, "repo", "romans.py"));
-    const r = await checkFixture(await loadFixture(dir));
+    const r = await checkFixture(await loadFixture(dir), await sandboxed());
     expect(r).toMatchObject({ ok: false, oracle_passed: true, noop_failed: false });
     expect(r.problems).toEqual([`${RULE_NOOP} (they passed unchanged)`]);
   });
@@ -60,7 +62,7 @@ describe("checkFixture on broken fixtures", () => {
     const dir = await copyOf("py-stale-module-shadow");
     const yamlPath = path.join(dir, "fixture.yaml");
     await writeFile(yamlPath, (await readFile(yamlPath, "utf8")).replace("- wordstats/tokenize", "- wordstats/tokenize\n    - no/such/file.py"));
-    const r = await checkFixture(await loadFixture(dir));
+    const r = await checkFixture(await loadFixture(dir), await sandboxed());
     expect(r.ok).toBe(false);
     expect(r.problems.join("\n")).toMatch(/deletes: .*'no\/such\/file\.py'/);
   });
@@ -86,7 +88,7 @@ describe("reference solutions in agent-usable forms", () => {
     for (const fixture of await listBuiltinFixtures()) {
       const ws = path.join(await tmp("files"), "ws");
       await prepareWorkspace(fixture, ws);
-      const { writes, deletes } = await solutionFiles(fixture);
+      const { writes, deletes } = await solutionFiles(fixture, await sandboxed());
       expect(writes.length + deletes.length, fixture.id).toBeGreaterThan(0);
       for (const d of deletes) await rm(path.join(ws, d));
       for (const w of writes) {
@@ -101,9 +103,9 @@ describe("reference solutions in agent-usable forms", () => {
   });
 
   it("solutionFiles of the deleting fixture lists the files, and of the Harbor fixture is computed from solve.sh", async () => {
-    const shadow = await solutionFiles(await loadFixture("py-stale-module-shadow"));
+    const shadow = await solutionFiles(await loadFixture("py-stale-module-shadow"), await sandboxed());
     expect(shadow).toEqual({ writes: [], deletes: ["wordstats/tokenize/__init__.py", "wordstats/tokenize/rules.py"] });
-    const harbor = await solutionFiles(await loadFixture("harbor-py-version-sort"));
+    const harbor = await solutionFiles(await loadFixture("harbor-py-version-sort"), await sandboxed());
     expect(harbor.deletes).toEqual([]);
     expect(harbor.writes.map((w) => w.path)).toEqual(["versions.py"]);
     expect(harbor.writes[0]!.content).toContain("int(major)");

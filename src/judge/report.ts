@@ -5,6 +5,7 @@ import { writeMarker } from "../evidence/markers.ts";
 import type { Judgement } from "./judge.ts";
 import { escapeForTerminal } from "../text/names.ts";
 import type { Finding } from "./tampering.ts";
+import { decidingExitCode } from "./verdict.ts";
 
 function shown(f: Finding): Finding {
   return { rule: f.rule, file: f.file, line: f.line, detail: escapeForTerminal(f.detail) };
@@ -26,7 +27,7 @@ export function judgeSummary(j: Judgement): NonNullable<Report["judge"]> {
 /** `tests.passed`: the tests ran in the fresh tree, exited 0, and every expected test passed. */
 export function testsPassedByJudge(j: Judgement): boolean {
   const t = j.tests;
-  if (!t || t.exitCode !== 0 || t.timedOut) return false;
+  if (!t || decidingExitCode(t.exitCode, t.timedOut, t.reward) !== 0 || t.timedOut) return false;
   const c = j.count;
   const h = c?.held_out;
   return !c || (c.failed === 0 && (!c.count_verified || (c.missing.length === 0 && c.ran > 0 && (!h || (h.failing.length === 0 && h.missing.length === 0)))));

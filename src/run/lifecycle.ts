@@ -412,7 +412,8 @@ export async function runOnce(opts: RunOptions): Promise<RunResult> {
           taskFile,
           model,
           agentTimeoutMs: agentTimeoutSec * 1000,
-          isolation: engine.usesModel ? isolationUsed : "none",
+          // harbor hook: fake-oracle runs the fixture's solve.sh, so it gets the run's sandbox too.
+          isolation: engine.usesModel || engine.runsFixtureScripts ? isolationUsed : "none",
           trace,
           signal: abort.signal,
           env,

@@ -10,6 +10,10 @@ import { solutionScript } from "../fixtures/solution.ts";
 import { runProcess } from "../sandbox/process.ts";
 import { git } from "./git.ts";
 import { splitPathBytes } from "../text/names.ts";
+import { copyIntoWorkspace, outsideCopies, solutionCopy } from "../fixtures/harbor/scratch.ts";
+import { harborView, HARBOR_SOLUTION, type HarborSandboxView } from "../fixtures/harbor/view.ts";
+import type { SandboxMount } from "../sandbox/bwrap.ts";
+import type { Reward } from "../fixtures/harbor/reward.ts";
 
 /**
  * Paths that running the code generates; kept out of the baseline and out of the agent's
@@ -57,14 +61,18 @@ async function copyPristineTests(fixture: Fixture, workspaceDir: string, withHel
 
 /**
  * A fresh copy of the fixture's starting tree. For the agent: `repo/` and the visible tests
- * (none for a Harbor task). For the judge: `repo/`, the visible tests and the held-out tests.
+ * (none for a Harbor task), plus a Harbor task's COPY/ADD files under its WORKDIR. For the
+ * judge: the same with the visible and held-out tests — except in Harbor's view
+ * (`harborView`), where the tests are the verifier's /tests, never inside the workspace.
  */
-export async function copyFixtureTree(fixture: Fixture, dir: string, purpose: "agent" | "judge" = "agent"): Promise<void> {
+export async function copyFixtureTree(fixture: Fixture, dir: string, purpose: "agent" | "judge" = "agent", opts: { harborView?: boolean } = {}): Promise<void> {
   await mkdir(dir, { recursive: true });
   if ((await readdir(dir)).length > 0) {
     throw new Error(`directory ${dir} is not empty; a fixture tree must start fresh`);
   }
   if (fixture.repoDir) await copyTree(fixture.repoDir, dir);
+  if (fixture.harbor) await copyIntoWorkspace(fixture.harbor, dir, ensureRealDirs);
+  if (opts.harborView && fixture.harbor) return;
   if (purpose === "judge" || !fixture.testsHidden) await copyPristineTests(fixture, dir, purpose === "judge");
 }
 
@@ -288,12 +296,17 @@ export interface TestIsolation {
   protectedPaths: string[];
 }
 
+/** Where a fixture script may run: in the sandbox, or — only when the user passed `--isolation none` — on the host. */
+export type ScriptIsolation = TestIsolation | "none";
+
 export interface TestRunOutcome {
   command: string;
   exitCode: number | null;
   passed: boolean;
   durationMs: number;
   timedOut: boolean;
+  /** A Harbor verifier's reward (it decides over the exit code when a reward file exists). */
+  reward?: Reward;
 }
 
 export async function runTests(
@@ -315,17 +328,22 @@ export async function runTests(
     rwBinds?: string[];
     /** Harness-owned directories the tests may read (the collectors themselves). */
     extraRoBinds?: string[];
+    /** A Harbor task's view (binds at /app, /tests, /logs/verifier...): its command, cwd and ENV. */
+    view?: HarborSandboxView & { command: string };
+    /** The verifier may use the network (a Harbor task's opt-in; never the agent). */
+    shareNetwork?: boolean;
   },
 ): Promise<TestRunOutcome> {
   const home = await mkdtemp(path.join(os.tmpdir(), "cto-harness-tests-home-"));
   try {
     await mkdir(path.dirname(opts.stdoutFile), { recursive: true });
     await mkdir(path.dirname(opts.stderrFile), { recursive: true });
+    const command = opts.view?.command ?? fixture.testCommand;
     const outcome = await runProcess({
       command: "sh",
-      args: ["-c", fixture.testCommand],
+      args: ["-c", command],
       cwd: workspaceDir,
-      env: { ...testEnv(home), ...(opts.extraEnv ?? {}) },
+      env: { ...testEnv(home), ...(opts.view?.env ?? {}), ...(opts.extraEnv ?? {}) },
       timeoutMs: opts.timeoutMs ?? fixture.timeouts.testsSec * 1000,
       stdoutFile: opts.stdoutFile,
       stderrFile: opts.stderrFile,
@@ -337,6 +355,9 @@ export async function runTests(
             rwBinds: opts.rwBinds,
             protectedPaths: opts.isolation.protectedPaths,
             homeDir: home,
+            mounts: opts.view?.mounts,
+            cwd: opts.view?.cwd,
+            shareNetwork: opts.shareNetwork,
           }
         : undefined,
     });
@@ -347,7 +368,7 @@ export async function runTests(
       await appendFile(opts.stderrFile, `[cto-harness: test command failed to start: ${outcome.startError}]\n`);
     }
     return {
-      command: fixture.testCommand,
+      command,
       exitCode: outcome.exitCode,
       passed: outcome.exitCode === 0 && !outcome.timedOut && !outcome.aborted,
       durationMs: outcome.durationMs,
@@ -358,21 +379,52 @@ export async function runTests(
   }
 }
 
-/** Runs the fixture's reference solution (as `sh` script) in the workspace root. */
-export async function applyReferenceSolution(fixture: Fixture, workspaceDir: string): Promise<void> {
+/**
+ * Runs the fixture's reference solution in the workspace root — in the sandbox unless the
+ * caller was told `--isolation none`: a task's solve.sh is as hostile as an agent. A Harbor
+ * task's runs as Harbor runs it, `bash /solution/solve.sh` in its WORKDIR (so
+ * `$(dirname "$0")` is /solution); any other as one `sh` script.
+ */
+export async function applyReferenceSolution(fixture: Fixture, workspaceDir: string, isolation: ScriptIsolation): Promise<void> {
   const tmp = await mkdtemp(path.join(os.tmpdir(), "cto-harness-solve-"));
   try {
-    const script = path.join(tmp, "solve.sh");
-    await writeFile(script, await solutionScript(fixture));
+    const home = path.join(tmp, "home");
+    await mkdir(home);
+    let command: string[];
+    let mounts: SandboxMount[] | undefined;
+    let cwd: string | undefined;
+    let env = testEnv(home);
+    const roBinds: string[] = [];
+    if (fixture.harbor && fixture.solution.kind === "script") {
+      const solution = path.join(tmp, "solution");
+      await solutionCopy(fixture, solution);
+      if (isolation === "none") command = ["bash", path.join(solution, "solve.sh")];
+      else {
+        const logsAgent = path.join(tmp, "logs-agent");
+        await mkdir(logsAgent);
+        const view = harborView(fixture.harbor, "oracle", { workspace: workspaceDir, outside: await outsideCopies(fixture.harbor, tmp), solution, logsAgent });
+        ({ mounts, cwd } = view);
+        env = { ...env, ...view.env };
+        command = ["bash", `${HARBOR_SOLUTION}/solve.sh`];
+      }
+    } else {
+      const dir = path.join(tmp, "script");
+      await mkdir(dir);
+      await writeFile(path.join(dir, "solve.sh"), await solutionScript(fixture));
+      roBinds.push(dir);
+      command = ["sh", path.join(dir, "solve.sh")];
+    }
     const outcome = await runProcess({
-      command: "sh",
-      args: [script],
+      command: command[0]!,
+      args: command.slice(1),
       cwd: workspaceDir,
-      env: testEnv(tmp),
+      env,
       timeoutMs: Math.max(60, fixture.timeouts.testsSec) * 1000,
       stdoutFile: path.join(tmp, "stdout.log"),
       stderrFile: path.join(tmp, "stderr.log"),
+      isolation: isolation === "none" ? undefined : { workspace: workspaceDir, roBinds: [...isolation.roBinds, ...roBinds], protectedPaths: isolation.protectedPaths, homeDir: home, mounts, cwd },
     });
+    if (outcome.sandboxUnavailable) throw new Error(`reference solution of fixture ${fixture.id} not run: the sandbox is unavailable: ${outcome.sandboxUnavailable.reason}. ${outcome.sandboxUnavailable.advice}`);
     if (outcome.exitCode !== 0) {
       const why = outcome.timedOut ? "timed out" : outcome.startError ?? `exit code ${outcome.exitCode}`;
       throw new Error(
