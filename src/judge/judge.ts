@@ -52,6 +52,36 @@ export interface Judgement {
   notes: string[];
   /** A Harbor verifier's outcome (reward, CTRF, missing commands); null otherwise. */
   harbor: VerifierOutcome | null;
+  /** What the report says of a Harbor task (report.judge.harbor). */
+  harborSummary?: HarborSummary;
+}
+
+export interface HarborSummary {
+  workdir: string;
+  view: boolean;
+  reward: number | null;
+  reward_source: "reward.json" | "reward.txt" | "exit code";
+  rewards: Record<string, number>;
+  reward_problem: string | null;
+  ctrf_tests: number | null;
+  missing_commands: { command: string; run_line: number | null; run: string | null }[];
+}
+
+/** Pure: report.judge.harbor. Non-finite rewards (Python's inf/nan) are not JSON: kept as null. */
+export function harborSummary(fixture: Fixture, view: boolean, h: VerifierOutcome | null): HarborSummary | undefined {
+  if (!fixture.harbor) return undefined;
+  const finite = (v: number | null) => (v !== null && Number.isFinite(v) ? v : null);
+  const rewards = Object.fromEntries(Object.entries(h?.reward.rewards ?? {}).filter(([, v]) => Number.isFinite(v)));
+  return {
+    workdir: fixture.harbor.workdir,
+    view,
+    reward: finite(h?.reward.value ?? null),
+    reward_source: h?.reward.source ?? "exit code",
+    rewards,
+    reward_problem: h?.reward.problem ?? null,
+    ctrf_tests: h?.ctrf ? h.ctrf.tests.length : null,
+    missing_commands: (h?.missing ?? []).map((m) => ({ command: m.command, run_line: m.run?.line ?? null, run: m.run?.text.slice(0, 300) ?? null })),
+  };
 }
 
 export async function judge(input: JudgeInput): Promise<Judgement> {
@@ -92,7 +122,7 @@ export async function judge(input: JudgeInput): Promise<Judgement> {
     if (harbor?.ctrf?.problem) notes.push(`ctrf: ${harbor.ctrf.problem}`);
     if (input.expected.note) notes.push(`test count not verified: ${input.expected.note}`);
     const notCarried = input.changes.filter((c) => !c.carried).map((c) => ({ path: c.path, why: c.whyNotCarried ?? "" }));
-    return { verdict, findings, observations, count, tests, patch, changedFiles: input.changes.map((c) => c.path), notCarried, notes, harbor };
+    return { verdict, findings, observations, count, tests, patch, changedFiles: input.changes.map((c) => c.path), notCarried, notes, harbor, harborSummary: harborSummary(input.fixture, usesHarborView(input.fixture, input.isolation), harbor) };
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }

@@ -21,6 +21,7 @@ export function judgeSummary(j: Judgement): NonNullable<Report["judge"]> {
     tests: j.count,
     not_carried: j.notCarried.slice(0, 200),
     notes: j.notes,
+    ...(j.harborSummary ? { harbor: j.harborSummary } : {}),
   };
 }
 
@@ -74,6 +75,15 @@ export async function writeJudgeMarkers(backendDir: string, j: Judgement, marker
       todo: "read the lines below; a lookup table of test inputs is special-casing",
       details: j.observations.map((f) => `${f.file ? escapeForTerminal(f.file) : "?"}${f.line ? `:${f.line}` : ""} — ${escapeForTerminal(f.detail)}`),
     });
+  }
+  for (const m of j.harbor?.missing ?? []) {
+    await add(MARKERS.harborCommandMissing, {
+      title: "command missing",
+      found: `the verifier failed and its output says \`${escapeForTerminal(m.command)}\` is not there${m.run ? `; environment/Dockerfile line ${m.run.line} would have installed it: RUN ${escapeForTerminal(m.run.text.slice(0, 200))}` : ""}`,
+      expected: "every command the task's tests use is on this machine (cto-harness never executes a Dockerfile's RUN lines)",
+      todo: `install ${escapeForTerminal(m.command)} on this machine (Debian: apt-get install the package that provides it), or run the task with Harbor and a container`,
+    });
+    break; // one marker file; the report lists every missing command
   }
   if (j.verdict.reason === "change capture failed") {
     await add(MARKERS.patchCaptureFailed, {

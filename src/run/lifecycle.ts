@@ -24,6 +24,7 @@ import { getEngine } from "../engines/registry.ts";
 import { agentMaxTokens } from "../engines/builtin-agent/budget.ts";
 import type { Engine, EngineOutcome, ModelAccess } from "../engines/types.ts";
 import { loadFixture, SourceNotAdmittedError } from "../fixtures/load.ts";
+import { needsContainerGate } from "../fixtures/harbor/gate.ts"; // harbor hook
 import { isUnderPath } from "../fixtures/load.ts";
 import type { Fixture } from "../fixtures/types.ts";
 import { prepareWorkspace } from "../workspace/workspace.ts";
@@ -254,6 +255,9 @@ export async function runOnce(opts: RunOptions): Promise<RunResult> {
         }),
       );
     }
+    // harbor hook: a Harbor task that needs a container is blocked before anything of it runs.
+    const harborGate = fixture ? needsContainerGate(fixture) : null;
+    if (harborGate) await block(harborGate.gate, harborGate.marker);
     if (sourceRefused) {
       await block(
         { reason: "source not admitted", marker: MARKERS.sourceNotAdmitted, detail: "the fixture is under a protected path" },

@@ -1,6 +1,6 @@
 // `cto-harness sot check FILE --runs DIR [--json]` and `cto-harness sot evidence RUN_DIR`:
 // the planning-document gate (docs/sot.md).
-import type { Command } from "commander";
+import { Option, type Command } from "commander";
 import { EXIT } from "../exit-codes.ts";
 import { reflowNote, renderCheckText, sotCheck, sotEvidence } from "../../sot/run-check.ts";
 
@@ -13,9 +13,11 @@ export function register(program: Command): void {
     .argument("<file>", "planning record (markdown: `## <ID> - <title>` items with Status: and Acceptance:)")
     .requiredOption("--runs <dir>", "directory searched recursively for run bundles (report.json)")
     .option("--rejudge", "re-judge every real pass claim: apply its patch to the fixture and run the tests again")
+    .addOption(new Option("--isolation <mode>", "with --rejudge: where the fixtures' tests run: bwrap (the sandbox), or none (on the host, knowingly)").choices(["bwrap", "none"]).default("bwrap"))
     .option("--json", "print the result as one JSON document on stdout")
-    .action(async (file: string, o: { runs: string; json?: boolean; rejudge?: boolean }) => {
-      const result = await sotCheck(file, o.runs, { env: process.env, rejudge: o.rejudge });
+    .action(async (file: string, o: { runs: string; json?: boolean; rejudge?: boolean; isolation: "bwrap" | "none" }) => {
+      if (o.rejudge && o.isolation === "none") process.stderr.write("cto-harness sot check: --isolation none: re-judging runs the fixtures' tests on the host\n");
+      const result = await sotCheck(file, o.runs, { env: process.env, rejudge: o.rejudge, isolation: o.isolation });
       if (o.json) {
         if (result.record_reflowed) process.stderr.write(reflowNote(file));
         process.stdout.write(JSON.stringify(result, null, 2) + "\n");
