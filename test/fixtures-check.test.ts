@@ -8,6 +8,8 @@ import { BUILTIN_FIXTURES_DIR, listBuiltinFixtures, loadFixture } from "../src/f
 import { solutionFiles, solutionScript } from "../src/fixtures/solution.ts";
 import { prepareWorkspace, restorePristineTests, runTests } from "../src/workspace/workspace.ts";
 import { sandboxed } from "./helpers/sandboxed.ts";
+import { runCollected } from "../src/judge/collectors.ts";
+import type { Fixture } from "../src/fixtures/types.ts";
 
 async function tmp(prefix: string): Promise<string> {
   return mkdtemp(path.join(tmpdir(), `cto-check-${prefix}-`));
@@ -68,6 +70,17 @@ describe("checkFixture on broken fixtures", () => {
   });
 });
 
+/**
+ * Judged as the judge does: the pristine (and held-out) tests in place — for a Harbor task in
+ * Harbor's view in the sandbox (/tests, its reward file), since its tests name /app and /tests.
+ */
+async function judged(fixture: Fixture, ws: string) {
+  const logs = { stdoutFile: path.join(ws, "..", "o"), stderrFile: path.join(ws, "..", "e") };
+  if (fixture.harbor) return (await runCollected(fixture, ws, { ...logs, isolation: await sandboxed() })).tests;
+  await restorePristineTests(fixture, ws, true);
+  return runTests(fixture, ws, logs);
+}
+
 describe("reference solutions in agent-usable forms", () => {
   it("solutionScript is one POSIX sh script that fixes every built-in fixture", async () => {
     for (const fixture of await listBuiltinFixtures()) {
@@ -75,10 +88,7 @@ describe("reference solutions in agent-usable forms", () => {
       await prepareWorkspace(fixture, ws);
       const script = await solutionScript(fixture);
       execFileSync("sh", ["-c", script], { cwd: ws, env: { PATH: process.env.PATH } });
-      await restorePristineTests(fixture, ws);
-      // Judged as the judge does: the pristine (and held-out) tests in place, also for a Harbor task whose tests the agent never had.
-      await restorePristineTests(fixture, ws, true);
-      const t = await runTests(fixture, ws, { stdoutFile: path.join(ws, "..", "o"), stderrFile: path.join(ws, "..", "e") });
+      const t = await judged(fixture, ws);
       expect(t.passed, fixture.id).toBe(true);
       if (fixture.solution.kind === "overlay" && fixture.solution.deletes.length === 0) expect(script).toMatch(/\| base64 -d > '/);
     }
@@ -95,9 +105,7 @@ describe("reference solutions in agent-usable forms", () => {
         await mkdir(path.dirname(path.join(ws, w.path)), { recursive: true });
         await writeFile(path.join(ws, w.path), w.content);
       }
-      // Judged as the judge does: the pristine (and held-out) tests in place, also for a Harbor task whose tests the agent never had.
-      await restorePristineTests(fixture, ws, true);
-      const t = await runTests(fixture, ws, { stdoutFile: path.join(ws, "..", "o"), stderrFile: path.join(ws, "..", "e") });
+      const t = await judged(fixture, ws);
       expect(t.passed, fixture.id).toBe(true);
     }
   });
