@@ -178,5 +178,15 @@ describe("Harbor's view per role", () => {
     expect(args.join(" ")).toContain("--ro-bind /tmp/t /tests");
     expect(args.join(" ")).toContain("--chdir /app");
     expect(() => buildBwrapArgs({ ...base, shareNetwork: true, proxySocket: "/tmp/s.sock", proxyPort: 9 }, "true", [])).toThrow(/never for an agent/);
+    // A WORKDIR over the workspace's own host path (or a parent of it) would make bwrap write mount points there.
+    for (const dest of ["/tmp", "/tmp/ws", "/tmp/ws/sub"]) {
+      expect(() => validateSandboxSpec({ ...base, mounts: [{ src: "/tmp/a", dest, readOnly: false }] }), dest).toThrow(/overlaps \/tmp\/ws/);
+    }
+  });
+
+  it("network opt-in: the verifier keeps the host's network and gets no shims; an agent's spec never", async () => {
+    expect(harborView(TASK, "verifier", { ...dirs, shims: undefined }).mounts.some((m) => m.dest === "/opt/cto-harness/bin")).toBe(false);
+    expect(buildBwrapArgs({ workspace: "/tmp/ws", roBinds: [], protectedPaths: [], shareNetwork: true }, "true", [])).toContain("--share-net");
+    expect(buildBwrapArgs({ workspace: "/tmp/ws", roBinds: [], protectedPaths: [] }, "true", [])).not.toContain("--share-net");
   });
 });

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { applyReferenceSolution } from "../workspace/workspace.ts";
 import { projectNodeBinds } from "../sandbox/bwrap.ts";
+import { harborLogsAgentDir } from "../fixtures/harbor/scratch.ts";
 import type { Engine, EngineContext, EngineOutcome } from "./types.ts";
 
 /** Fake engines run no process: their (empty) logs still exist so every bundle has the same layout. */
@@ -46,7 +47,7 @@ export const fakeOracle: Engine = {
     await emptyLogs(ctx);
     try {
       const isolation = ctx.isolation === "bwrap" ? { roBinds: await projectNodeBinds(PROJECT_ROOT), protectedPaths: ctx.protectedPaths } : "none";
-      await applyReferenceSolution(ctx.fixture, ctx.workspace, isolation);
+      await applyReferenceSolution(ctx.fixture, ctx.workspace, isolation, { logsAgent: ctx.fixture.harbor ? harborLogsAgentDir(ctx.runDir) : undefined });
       return outcome(t0, 0, "fake-oracle: applied the fixture's reference solution");
     } catch (e) {
       return outcome(t0, 1, `fake-oracle: reference solution failed: ${(e as Error).message}`);

@@ -230,6 +230,11 @@ function validateMounts(spec: SandboxSpec, layout: HostLayout): void {
     if (dest === "/" || [...SYSTEM_DESTS, ...layout.dirs].some((sys) => overlaps(dest, sys))) {
       throw new SandboxSpecError(`refusing to mount at ${dest}: it would cover a system directory of the sandbox (a task that needs files there needs a container)`);
     }
+    // A destination over or inside a same-path bind (the workspace, the agent's HOME, a
+    // runtime) would make bwrap create mount points in that host directory, or hide it.
+    const samePath = [spec.workspace, ...spec.roBinds, ...(spec.rwBinds ?? []), ...(spec.homeDir ? [spec.homeDir] : []), ...(spec.proxySocket ? [spec.proxySocket] : [])];
+    const clash = samePath.find((p) => overlaps(dest, norm(p)));
+    if (clash) throw new SandboxSpecError(`refusing to mount at ${dest}: it overlaps ${norm(clash)}, which the sandbox binds at its own path`);
     if (NEVER_WHOLE.includes(norm(m.src))) throw new SandboxSpecError(`refusing to mount ${norm(m.src)} at ${dest}: it would expose a whole system directory`);
     for (const raw of spec.protectedPaths) {
       if (raw && overlaps(norm(m.src), norm(raw))) throw new SandboxSpecError(`refusing sandbox: mount ${norm(m.src)} would expose protected path ${norm(raw)}`);

@@ -385,7 +385,7 @@ export async function runTests(
  * task's runs as Harbor runs it, `bash /solution/solve.sh` in its WORKDIR (so
  * `$(dirname "$0")` is /solution); any other as one `sh` script.
  */
-export async function applyReferenceSolution(fixture: Fixture, workspaceDir: string, isolation: ScriptIsolation): Promise<void> {
+export async function applyReferenceSolution(fixture: Fixture, workspaceDir: string, isolation: ScriptIsolation, opts: { logsAgent?: string } = {}): Promise<void> {
   const tmp = await mkdtemp(path.join(os.tmpdir(), "cto-harness-solve-"));
   try {
     const home = path.join(tmp, "home");
@@ -400,8 +400,9 @@ export async function applyReferenceSolution(fixture: Fixture, workspaceDir: str
       await solutionCopy(fixture, solution);
       if (isolation === "none") command = ["bash", path.join(solution, "solve.sh")];
       else {
-        const logsAgent = path.join(tmp, "logs-agent");
-        await mkdir(logsAgent);
+        // A run's fake-oracle keeps what solve.sh writes to /logs/agent in the bundle; elsewhere it is scratch.
+        const logsAgent = opts.logsAgent ?? path.join(tmp, "logs-agent");
+        await mkdir(logsAgent, { recursive: true });
         const view = harborView(fixture.harbor, "oracle", { workspace: workspaceDir, outside: await outsideCopies(fixture.harbor, tmp), solution, logsAgent });
         ({ mounts, cwd } = view);
         env = { ...env, ...view.env };
