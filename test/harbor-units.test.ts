@@ -93,31 +93,31 @@ describe("the reward, as Harbor reads it", () => {
     expect(pythonFloat("inf")).toBe(Infinity);
     expect(pythonFloat("1 2")).toBeNull();
     expect(pythonFloat("true")).toBeNull();
-    expect(readReward(null, "1\n", 1)).toMatchObject({ value: 1, source: "reward.txt", problem: null });
-    expect(readReward(null, "", 0)).toMatchObject({ value: null, source: "reward.txt", problem: "reward.txt is empty" });
-    expect(readReward(null, "passed", 0).problem).toMatch(/not a number/);
+    expect(readReward(null, "1\n")).toMatchObject({ value: 1, source: "reward.txt", problem: null });
+    expect(readReward(null, "")).toMatchObject({ value: null, source: "reward.txt", problem: "reward.txt is empty" });
+    expect(readReward(null, "passed").problem).toMatch(/not a number/);
   });
 
   it("reward.json first; numeric non-boolean values only; reward.txt supplies a missing `reward`", () => {
-    expect(readReward('{"reward": 0, "x": 1}', "1", 0)).toMatchObject({ value: 0, source: "reward.json", rewards: { reward: 0, x: 1 } });
-    expect(readReward('{"score": 1, "ok": true, "name": "n"}', "0.25", 0)).toMatchObject({ value: 0.25, rewards: { score: 1, reward: 0.25 } });
-    expect(readReward('{"a": 1, "b": 0.5}', null, 0)).toMatchObject({ value: 0.5 });
-    expect(readReward("[1]", null, 0).problem).toBe("reward.json is not an object");
-    expect(readReward("{", null, 0).problem).toBe("reward.json is not JSON");
-    expect(readReward('{"ok": true}', null, 0).problem).toBe("reward.json holds no numeric reward");
+    expect(readReward('{"reward": 0, "x": 1}', "1")).toMatchObject({ value: 0, source: "reward.json", rewards: { reward: 0, x: 1 } });
+    expect(readReward('{"score": 1, "ok": true, "name": "n"}', "0.25")).toMatchObject({ value: 0.25, rewards: { score: 1, reward: 0.25 } });
+    expect(readReward('{"a": 1, "b": 0.5}', null)).toMatchObject({ value: 0.5 });
+    expect(readReward("[1]", null).problem).toBe("reward.json is not an object");
+    expect(readReward("{", null).problem).toBe("reward.json is not JSON");
+    expect(readReward('{"ok": true}', null).problem).toBe("reward.json holds no numeric reward");
   });
 
   it("a reward file decides over the exit code; without one the exit code does", () => {
-    expect(rewardPasses(readReward(null, "0", 0), 0, false)).toBe(false); // exit 0, reward 0: fail
-    expect(rewardPasses(readReward(null, "1", 1), 1, false)).toBe(true); // exit 1, reward 1: pass
-    expect(rewardPasses(readReward(null, "0.99", 0), 0, false)).toBe(false);
-    expect(rewardPasses(readReward(null, "nan", 0), 0, false)).toBe(false);
-    expect(rewardPasses(readReward(null, null, 0), 0, false)).toBe(true);
-    expect(rewardPasses(readReward(null, null, 2), 2, false)).toBe(false);
-    expect(rewardPasses(readReward(null, "1", 0), 0, true)).toBe(false);
-    const v = decideVerdict({ captureError: null, findings: [], exitCode: 0, timedOut: false, count: null, reward: readReward(null, "0", 0) });
+    expect(rewardPasses(readReward(null, "0"), 0, false)).toBe(false); // exit 0, reward 0: fail
+    expect(rewardPasses(readReward(null, "1"), 1, false)).toBe(true); // exit 1, reward 1: pass
+    expect(rewardPasses(readReward(null, "0.99"), 0, false)).toBe(false);
+    expect(rewardPasses(readReward(null, "nan"), 0, false)).toBe(false);
+    expect(rewardPasses(readReward(null, null), 0, false)).toBe(true);
+    expect(rewardPasses(readReward(null, null), 2, false)).toBe(false);
+    expect(rewardPasses(readReward(null, "1"), 0, true)).toBe(false);
+    const v = decideVerdict({ captureError: null, findings: [], exitCode: 0, timedOut: false, count: null, reward: readReward(null, "0") });
     expect(v).toMatchObject({ passed: false, reason: "tests failed", detail: "the verifier's reward.txt gives reward 0 (a pass is 1)" });
-    expect(decideVerdict({ captureError: null, findings: [], exitCode: 1, timedOut: false, count: null, reward: readReward(null, "1", 1) }).passed).toBe(true);
+    expect(decideVerdict({ captureError: null, findings: [], exitCode: 1, timedOut: false, count: null, reward: readReward(null, "1") }).passed).toBe(true);
   });
 });
 
