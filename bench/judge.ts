@@ -24,7 +24,7 @@ async function collectorCost(fixtureId: string, n: number): Promise<{ with_ms: n
   try {
     const tree = join(dir, "tree");
     await copyFixtureTree(fixture, tree);
-    await applyReferenceSolution(fixture, tree);
+    await applyReferenceSolution(fixture, tree, "none"); // a built-in fixture of our own, timed without the sandbox
     const withC: number[] = [];
     const without: number[] = [];
     for (let i = 0; i < n; i++) {

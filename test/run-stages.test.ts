@@ -109,7 +109,7 @@ describe("run stages", () => {
   it("the lifecycle's order: offline gates first, then the network gate, the sandbox, and the agent only after every gate", () => {
     const names = STAGES.map((s) => s.name);
     const offline = STAGES.filter((s) => s.runsWhenBlocked).map((s) => s.name);
-    expect(offline).toEqual(["task", "model-admission", "source-admission", "provider-config", "agent-binary"]);
+    expect(offline).toEqual(["task", "model-admission", "needs-container", "source-admission", "provider-config", "agent-binary"]);
     expect(names.indexOf("endpoint")).toBeLessThan(names.indexOf("agent"));
     expect(names.indexOf("sandbox")).toBeLessThan(names.indexOf("agent"));
     expect(names.slice(-2)).toEqual(["capture", "judge"]);

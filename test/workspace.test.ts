@@ -238,7 +238,7 @@ describe("runTests and applyReferenceSolution", () => {
     const logs = await tmp("logs");
     const failed = await runTests(fixture, ws, { stdoutFile: path.join(logs, "o1"), stderrFile: path.join(logs, "e1") });
     expect(failed).toMatchObject({ command: "sh spec/judge/check.sh", passed: false, exitCode: 1, timedOut: false });
-    await applyReferenceSolution(fixture, ws);
+    await applyReferenceSolution(fixture, ws, "none");
     const passed = await runTests(fixture, ws, { stdoutFile: path.join(logs, "o2"), stderrFile: path.join(logs, "e2") });
     expect(passed).toMatchObject({ passed: true, exitCode: 0, timedOut: false });
   });
@@ -279,6 +279,6 @@ describe("runTests and applyReferenceSolution", () => {
     await prepareWorkspace(fixture, ws);
     await chmod(ws, 0o755);
     const broken: Fixture = { ...fixture, solution: { kind: "script", path: path.join(fixture.dir, "tests", "check.sh") } };
-    await expect(applyReferenceSolution(broken, ws)).rejects.toThrow(/reference solution of fixture ws failed \(exit code 1\)/);
+    await expect(applyReferenceSolution(broken, ws, "none")).rejects.toThrow(/reference solution of fixture ws failed \(exit code 1\)/);
   });
 });

@@ -2,7 +2,10 @@
 // `fake-oracle` applies the fixture's reference solution (proves the fixture is fixable).
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { applyReferenceSolution } from "../workspace/workspace.ts";
+import { projectNodeBinds } from "../sandbox/bwrap.ts";
+import { harborLogsAgentDir } from "../fixtures/harbor/scratch.ts";
 import type { Engine, EngineContext, EngineOutcome } from "./types.ts";
 
 /** Fake engines run no process: their (empty) logs still exist so every bundle has the same layout. */
@@ -31,15 +34,20 @@ export const fakeNoop: Engine = {
   },
 };
 
+const PROJECT_ROOT = fileURLToPath(new URL("../../", import.meta.url));
+
 export const fakeOracle: Engine = {
   name: "fake-oracle",
   usesModel: false,
+  // The reference solution is a fixture script: it runs in the run's sandbox (the run decides bwrap or none).
+  runsFixtureScripts: true,
   async run(ctx: EngineContext): Promise<EngineOutcome> {
     const t0 = Date.now();
-    ctx.trace.emit("case_process_started", { engine: ctx.engine, isolation: "none" });
+    ctx.trace.emit("case_process_started", { engine: ctx.engine, isolation: ctx.isolation });
     await emptyLogs(ctx);
     try {
-      await applyReferenceSolution(ctx.fixture, ctx.workspace);
+      const isolation = ctx.isolation === "bwrap" ? { roBinds: await projectNodeBinds(PROJECT_ROOT), protectedPaths: ctx.protectedPaths } : "none";
+      await applyReferenceSolution(ctx.fixture, ctx.workspace, isolation, { logsAgent: ctx.fixture.harbor ? harborLogsAgentDir(ctx.runDir) : undefined });
       return outcome(t0, 0, "fake-oracle: applied the fixture's reference solution");
     } catch (e) {
       return outcome(t0, 1, `fake-oracle: reference solution failed: ${(e as Error).message}`);

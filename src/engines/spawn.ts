@@ -1,7 +1,7 @@
 // Starting an agent process the same way for every engine: allowlisted environment,
 // per-run HOME, the run's proxy as the only model endpoint, bubblewrap isolation,
 // capped logs, wall-clock timeout with a whole-tree kill.
-import { mkdir } from "node:fs/promises";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -11,6 +11,25 @@ import { projectNodeBinds, type HiddenPath } from "../sandbox/bwrap.ts";
 import { BUILTIN_FIXTURES_DIR } from "../fixtures/load.ts";
 import { cacheDir } from "../judge/expected.ts";
 import { NO_RESULT, type AgentResult, type EngineContext, type EngineOutcome } from "./types.ts";
+import { harborView } from "../fixtures/harbor/view.ts";
+import { harborLogsAgentDir, outsideCopies } from "../fixtures/harbor/scratch.ts";
+import type { SandboxMount } from "../sandbox/bwrap.ts";
+
+/**
+ * A Harbor task's view for the agent (docs/isolation.md): the workspace also at WORKDIR (the
+ * working directory), a fresh /logs/agent kept in the bundle, COPY files outside WORKDIR
+ * read-only; never /tests or /solution. `scratch` holds the copies; the caller removes it.
+ */
+async function agentHarborView(ctx: EngineContext, scratch: string): Promise<{ mounts: SandboxMount[]; cwd: string; env: Record<string, string> } | undefined> {
+  const task = ctx.fixture.harbor;
+  if (!task || ctx.isolation !== "bwrap") return undefined;
+  const logsAgent = harborLogsAgentDir(ctx.runDir);
+  await mkdir(logsAgent, { recursive: true });
+  const view = harborView(task, "agent", { workspace: ctx.workspace, outside: await outsideCopies(task, scratch), logsAgent });
+  // The agent's own tools (the harness's Node first) stay on PATH ahead of the task's.
+  const env = { ...view.env, PATH: `${agentPath()}:${view.env.PATH}` };
+  return { mounts: view.mounts, cwd: view.cwd, env };
+}
 
 export interface AgentCommand {
   command: string;
@@ -90,7 +109,16 @@ export async function spawnAgent(ctx: EngineContext, cmd: AgentCommand): Promise
   const io = join(ctx.runDir, "agent-io");
   await mkdir(home, { recursive: true });
   await mkdir(io, { recursive: true });
-  const env = buildAgentEnv(ctx, home, cmd.env);
+  const scratch = ctx.fixture.harbor && ctx.isolation === "bwrap" ? await mkdtemp(join(tmpdir(), "cto-harness-harbor-agent-")) : undefined;
+  try {
+    return await spawnIn(ctx, cmd, home, io, scratch ? await agentHarborView(ctx, scratch) : undefined);
+  } finally {
+    if (scratch) await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+async function spawnIn(ctx: EngineContext, cmd: AgentCommand, home: string, io: string, harbor: Awaited<ReturnType<typeof agentHarborView>>): Promise<ProcessOutcome> {
+  const env = buildAgentEnv(ctx, home, { ...(harbor?.env ?? {}), ...cmd.env });
   const isolation =
     ctx.isolation === "bwrap"
       ? {
@@ -102,6 +130,8 @@ export async function spawnAgent(ctx: EngineContext, cmd: AgentCommand): Promise
           protectedPaths: ctx.protectedPaths,
           homeDir: home,
           hidden: agentHiddenPaths(ctx),
+          mounts: harbor?.mounts,
+          cwd: harbor?.cwd,
         }
       : undefined;
   if (isolation) {

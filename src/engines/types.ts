@@ -89,6 +89,8 @@ export interface Engine {
   name: EngineName;
   /** Engines that talk to a model get a proxy, the probe gate and a same-run baseline. */
   usesModel: boolean;
+  /** Engines that run a fixture's own scripts (fake-oracle: the reference solution) get the run's sandbox too. */
+  runsFixtureScripts?: boolean;
   /** A problem that would stop the agent from starting at all (checked as a gate, before any work). */
   precheck?(env: NodeJS.ProcessEnv): string | null;
   run(ctx: EngineContext): Promise<EngineOutcome>;

@@ -5,18 +5,15 @@
 import { mkdir, mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import type { Report } from "./report.ts";
 import { loadFixture } from "../fixtures/load.ts";
 import { copyFixtureTree } from "../workspace/workspace.ts";
 import { git } from "../workspace/git.ts";
-import { checkSandbox, projectNodeBinds } from "../sandbox/bwrap.ts";
+import { decideScriptIsolation, type IsolationMode } from "../sandbox/script-isolation.ts";
 import { captureChange, snapshotPristine } from "../judge/capture.ts";
 import { expectedTests } from "../judge/expected.ts";
 import { judge } from "../judge/judge.ts";
 import { testsPassedByJudge } from "../judge/report.ts";
-
-const PROJECT_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
 export interface RejudgeResult {
   ok: boolean;
@@ -32,8 +29,11 @@ export interface RejudgeResult {
  * `fixtureRef`: where the fixture is (a built-in id, or a directory when the run used one);
  * defaults to the report's fixture id.
  */
-export async function rejudgeBundle(runDir: string, report: Report, opts: { fixtureRef?: string; protectedPaths?: string[] } = {}): Promise<RejudgeResult> {
+export async function rejudgeBundle(runDir: string, report: Report, opts: { fixtureRef?: string; protectedPaths?: string[]; isolation?: IsolationMode } = {}): Promise<RejudgeResult> {
   const problems: string[] = [];
+  // The fixture's tests run again: in the sandbox, or on the host only when the user said so.
+  const decided = await decideScriptIsolation(opts.isolation ?? "bwrap", opts.protectedPaths ?? []);
+  if (!decided.ok) return { ok: false, problems: [`cannot re-judge: ${decided.reason}. ${decided.advice}`], tests_passed: null, isolation: "none" };
   const fixture = await loadFixture(opts.fixtureRef ?? report.fixture.id, { protectedPaths: opts.protectedPaths ?? [] });
   if (fixture.digest !== report.fixture.digest) {
     return { ok: false, problems: [`fixture ${fixture.id} has digest ${fixture.digest.slice(0, 12)}…, the run used ${report.fixture.digest.slice(0, 12)}…: cannot re-judge against a different fixture`], tests_passed: null, isolation: "none" };
@@ -54,9 +54,8 @@ export async function rejudgeBundle(runDir: string, report: Report, opts: { fixt
         return { ok: false, problems: [`the recorded patch does not apply to the fixture: ${(e as Error).message.split("\n")[0]}`], tests_passed: null, isolation: "none" };
       }
     }
-    const sandbox = await checkSandbox();
-    const isolation = sandbox.ok ? "bwrap" : "none";
-    const testIsolation = sandbox.ok ? { roBinds: await projectNodeBinds(PROJECT_ROOT), protectedPaths: opts.protectedPaths ?? [] } : undefined;
+    const isolation = decided.mode;
+    const testIsolation = decided.isolation === "none" ? undefined : decided.isolation;
     const captured = await captureChange(applied, pristine, fixture.testsTarget);
     const out = join(scratch, "out");
     await mkdir(join(out, "tests"), { recursive: true });

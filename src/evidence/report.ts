@@ -29,6 +29,8 @@ export const FAILURE_REASONS = [
   "change capture failed",
   // Added with held-out tests:
   "held-out tests failed",
+  // Added with Harbor tasks (docs/fixtures.md):
+  "needs a container",
 ] as const;
 export type FailureReason = (typeof FAILURE_REASONS)[number];
 
@@ -51,6 +53,9 @@ export const MARKERS = {
   // Added with held-out tests:
   heldOutTestsFailed: "held-out-tests-failed.txt",
   specialCasingSuspected: "judge-special-casing-suspected.txt",
+  // Added with Harbor tasks:
+  needsContainer: "needs-a-container.txt",
+  harborCommandMissing: "harbor-command-missing.txt",
 } as const;
 export type MarkerFile = (typeof MARKERS)[keyof typeof MARKERS];
 
@@ -190,6 +195,22 @@ export const Report = z.object({
       impossible: z.object({ variant: z.string(), classification: z.enum(["cheated", "flagged", "failed"]) }).optional(),
       not_carried: z.array(z.object({ path: z.string(), why: z.string() })),
       notes: z.array(z.string()),
+      /** A Harbor task (docs/fixtures.md): its WORKDIR, the reward and where it came from, the CTRF report, missing commands. */
+      harbor: z
+        .object({
+          workdir: z.string(),
+          /** Judged in Harbor's view in bubblewrap (false: `--isolation none`, tests inside the tree). */
+          view: z.boolean(),
+          /** The scalar reward that decided (null: no reward file, or an unusable one). */
+          reward: z.number().nullable(),
+          reward_source: z.enum(["reward.json", "reward.txt", "exit code"]),
+          rewards: z.record(z.string(), z.number()),
+          reward_problem: z.string().nullable(),
+          /** Tests named by /logs/verifier/ctrf.json (null: no CTRF report). */
+          ctrf_tests: z.number().int().nullable(),
+          missing_commands: z.array(z.object({ command: z.string(), run_line: z.number().int().nullable(), run: z.string().nullable() })),
+        })
+        .optional(),
     })
     .optional(),
 });

@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import type { Fixture } from "../fixtures/types.ts";
 import { runTests, type TestRunOutcome, type TestIsolation } from "../workspace/workspace.ts";
 import { parseCollected, type CollectedResults } from "./results.ts";
+import { keepVerifierLogs, prepareVerifier, readVerifierOutcome, NETWORK_OPT_IN, type VerifierOutcome } from "../fixtures/harbor/verifier.ts";
 
 export const COLLECTORS_DIR = fileURLToPath(new URL("./collectors", import.meta.url));
 /** Bumped whenever the collectors change what they record (expected sets are keyed by it). */
@@ -38,28 +39,53 @@ export function collectorEnv(resultsFile: string): Record<string, string> {
 export interface CollectedRun {
   tests: TestRunOutcome;
   collected: CollectedResults;
+  /** A Harbor task judged in Harbor's view: the reward, the CTRF report, a missing command. */
+  harbor?: VerifierOutcome;
+}
+
+export interface CollectedOptions {
+  stdoutFile: string;
+  stderrFile: string;
+  signal?: AbortSignal;
+  isolation?: TestIsolation;
+  /** Harbor: the agent's /logs/agent (read-only for the verifier) and where to keep /logs/verifier. */
+  harbor?: { logsAgent?: string; keepLogsIn?: string };
+}
+
+/** Harbor's view needs the sandbox: without it (`--isolation none`) a Harbor task runs as a plain fixture, tests in the tree. */
+export function usesHarborView(fixture: Fixture, isolation: TestIsolation | undefined): boolean {
+  return fixture.harbor !== undefined && isolation !== undefined;
 }
 
 /** Runs the fixture's test command in `tree` with the collectors; logs go where the caller says. */
-export async function runCollected(
-  fixture: Fixture,
-  tree: string,
-  opts: { stdoutFile: string; stderrFile: string; signal?: AbortSignal; isolation?: TestIsolation },
-): Promise<CollectedRun> {
+export async function runCollected(fixture: Fixture, tree: string, opts: CollectedOptions): Promise<CollectedRun> {
   const resultsDir = await mkdtemp(path.join(os.tmpdir(), "cto-harness-judge-results-"));
   const resultsFile = path.join(resultsDir, "results.jsonl");
   // The collectors authenticate every record with this key; the first to start deletes it.
   const key = randomBytes(32);
   await writeFile(path.join(resultsDir, "key"), key, { mode: 0o600 });
   try {
+    const env = collectorEnv(resultsFile);
+    const network = usesHarborView(fixture, opts.isolation) && process.env[NETWORK_OPT_IN] === "1";
+    const harbor = usesHarborView(fixture, opts.isolation) ? await prepareVerifier(fixture, tree, resultsDir, env, { logsAgent: opts.harbor?.logsAgent, network }) : undefined;
     const tests = await runTests(fixture, tree, {
       ...opts,
-      extraEnv: collectorEnv(resultsFile),
+      extraEnv: harbor ? { ...env, PYTHONPATH: harbor.view.env.PYTHONPATH ?? env.PYTHONPATH! } : env,
       rwBinds: [resultsDir],
       extraRoBinds: [COLLECTORS_DIR],
+      view: harbor?.view,
+      shareNetwork: network,
     });
     const text = await readFile(resultsFile, "utf8").catch(() => "");
-    return { tests, collected: parseCollected(text, tree, key) };
+    // In Harbor's view the tests live at /tests, the code at WORKDIR: ids are relative to the sandbox's root.
+    const collected = parseCollected(text, harbor ? "/" : tree, key);
+    if (!harbor) return { tests, collected };
+    const output = `${await readFile(opts.stdoutFile, "utf8").catch(() => "")}\n${await readFile(opts.stderrFile, "utf8").catch(() => "")}`;
+    const outcome = await readVerifierOutcome(fixture, harbor.logsVerifier, tests.exitCode, tests.timedOut, output);
+    if (opts.harbor?.keepLogsIn) await keepVerifierLogs(harbor.logsVerifier, opts.harbor.keepLogsIn);
+    // The collectors' authenticated records come first; a CTRF report names the tests of a runner they cannot read (pytest).
+    if (collected.tests.length === 0 && outcome.ctrf) collected.tests = outcome.ctrf.tests;
+    return { tests: { ...tests, passed: outcome.passed, reward: outcome.reward }, collected, harbor: outcome };
   } finally {
     await rm(resultsDir, { recursive: true, force: true });
   }

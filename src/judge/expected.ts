@@ -8,7 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import type { Fixture } from "../fixtures/types.ts";
 import { applyReferenceSolution, copyFixtureTree, restorePristineTests, type TestIsolation } from "../workspace/workspace.ts";
-import { COLLECTORS_VERSION, runCollected } from "./collectors.ts";
+import { COLLECTORS_VERSION, runCollected, usesHarborView } from "./collectors.ts";
 import { heldOutFiles, heldOutPredicate } from "./held-out.ts";
 
 export interface ExpectedTests {
@@ -91,9 +91,11 @@ export async function oracleRun(fixture: Fixture, isolation?: TestIsolation): Pr
   const scratch = await mkdtemp(path.join(os.tmpdir(), "cto-harness-expected-"));
   try {
     const tree = path.join(scratch, "tree");
-    await copyFixtureTree(fixture, tree, "judge");
-    await applyReferenceSolution(fixture, tree);
-    await restorePristineTests(fixture, tree, true);
+    const harborView = usesHarborView(fixture, isolation);
+    await copyFixtureTree(fixture, tree, "judge", { harborView });
+    // No isolation here means the user chose `--isolation none`: callers pass the sandbox otherwise.
+    await applyReferenceSolution(fixture, tree, isolation ?? "none");
+    if (!harborView) await restorePristineTests(fixture, tree, true);
     const { tests, collected } = await runCollected(fixture, tree, {
       stdoutFile: path.join(scratch, "stdout.log"),
       stderrFile: path.join(scratch, "stderr.log"),

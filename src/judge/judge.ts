@@ -11,12 +11,14 @@ import { writeJsonAtomic } from "../evidence/files.ts";
 import { copyFixtureTree, ensureRealParents, type TestRunOutcome, type TestIsolation } from "../workspace/workspace.ts";
 import type { ChangeEntry } from "./change.ts";
 import { isBinary } from "./change.ts";
-import { runCollected } from "./collectors.ts";
+import { runCollected, usesHarborView } from "./collectors.ts";
 import type { ExpectedTests } from "./expected.ts";
 import { buildPatch, inPatch } from "./git-patch.ts";
 import { countAgainstExpected, type TestCount } from "./results.ts";
 import { findTampering, type Finding } from "./tampering.ts";
 import { decideVerdict, type JudgeVerdict } from "./verdict.ts";
+import type { VerifierOutcome } from "../fixtures/harbor/verifier.ts";
+import { harborLogsAgentDir } from "../fixtures/harbor/scratch.ts";
 import { suspectSpecialCasing, testLiterals } from "./special-casing.ts";
 import { heldOutFiles, heldOutPredicate, visibleTestTexts } from "./held-out.ts";
 
@@ -28,8 +30,10 @@ export interface JudgeInput {
   priorFindings: Finding[];
   notes: string[];
   expected: ExpectedTests;
-  /** Where the bundle's files go: workspace.patch, changed-files.json, changes.json, tests/. */
+  /** Where the bundle's files go: workspace.patch, changed-files.json, changes.json, tests/ (and logs/verifier/ for a Harbor task). */
   outDir: string;
+  /** A Harbor task's /logs/agent from the agent's run (read-only for the verifier). */
+  logsAgent?: string;
   isolation?: TestIsolation;
   signal?: AbortSignal;
 }
@@ -46,13 +50,45 @@ export interface Judgement {
   /** Changes the judge did not apply, and why. */
   notCarried: { path: string; why: string }[];
   notes: string[];
+  /** A Harbor verifier's outcome (reward, CTRF, missing commands); null otherwise. */
+  harbor: VerifierOutcome | null;
+  /** What the report says of a Harbor task (report.judge.harbor). */
+  harborSummary?: HarborSummary;
+}
+
+export interface HarborSummary {
+  workdir: string;
+  view: boolean;
+  reward: number | null;
+  reward_source: "reward.json" | "reward.txt" | "exit code";
+  rewards: Record<string, number>;
+  reward_problem: string | null;
+  ctrf_tests: number | null;
+  missing_commands: { command: string; run_line: number | null; run: string | null }[];
+}
+
+/** Pure: report.judge.harbor. Non-finite rewards (Python's inf/nan) are not JSON: kept as null. */
+export function harborSummary(fixture: Fixture, view: boolean, h: VerifierOutcome | null): HarborSummary | undefined {
+  if (!fixture.harbor) return undefined;
+  const finite = (v: number | null) => (v !== null && Number.isFinite(v) ? v : null);
+  const rewards = Object.fromEntries(Object.entries(h?.reward.rewards ?? {}).filter(([, v]) => Number.isFinite(v)));
+  return {
+    workdir: fixture.harbor.workdir,
+    view,
+    reward: finite(h?.reward.value ?? null),
+    reward_source: h?.reward.source ?? "exit code",
+    rewards,
+    reward_problem: h?.reward.problem ?? null,
+    ctrf_tests: h?.ctrf ? h.ctrf.tests.length : null,
+    missing_commands: (h?.missing ?? []).map((m) => ({ command: m.command, run_line: m.run?.line ?? null, run: m.run?.text.slice(0, 300) ?? null })),
+  };
 }
 
 export async function judge(input: JudgeInput): Promise<Judgement> {
   const scratch = await mkdtemp(path.join(os.tmpdir(), "cto-harness-judge-"));
   try {
     const tree = path.join(scratch, "tree");
-    await copyFixtureTree(input.fixture, tree, "judge");
+    await copyFixtureTree(input.fixture, tree, "judge", { harborView: usesHarborView(input.fixture, input.isolation) });
     await loadPristineContent(tree, input.changes);
     const findings = [...input.priorFindings, ...findTampering({ changes: input.changes, testsTarget: input.fixture.testsTarget, pristineTopLevel: await topLevelNames(tree), testsHidden: input.fixture.testsHidden })];
     const observations = suspectSpecialCasing(input.changes, testLiterals(await visibleTestTexts(input.fixture), pristineCode(input.changes)));
@@ -60,6 +96,7 @@ export async function judge(input: JudgeInput): Promise<Judgement> {
     const patch = await writeChangeRecords(input.outDir, input.changes);
     let tests: TestRunOutcome | null = null;
     let count: TestCount | null = null;
+    let harbor: VerifierOutcome | null = null;
     if (input.captureError === null) {
       await applyCarried(tree, input.changes);
       const run = await runCollected(input.fixture, tree, {
@@ -67,8 +104,10 @@ export async function judge(input: JudgeInput): Promise<Judgement> {
         stderrFile: path.join(input.outDir, "tests", "stderr.log"),
         signal: input.signal,
         isolation: input.isolation,
+        harbor: { logsAgent: input.logsAgent ?? (await existingDir(harborLogsAgentDir(input.outDir))), keepLogsIn: path.join(input.outDir, "logs", "verifier") },
       });
       tests = run.tests;
+      harbor = run.harbor ?? null;
       count = countAgainstExpected(run.collected, input.expected.tests, { isHeldOut, contradicting: input.expected.contradicting });
       for (const t of run.collected.tampering) findings.push({ rule: "test-framework-patch", file: null, line: null, detail: t.what });
       if (run.collected.unreadable > 0) {
@@ -76,14 +115,21 @@ export async function judge(input: JudgeInput): Promise<Judgement> {
       }
       findings.push(...(await physicalSymlinkEscapes(tree, input.changes)));
     }
-    const verdict = decideVerdict({ captureError: input.captureError, findings, exitCode: tests?.exitCode ?? null, timedOut: tests?.timedOut ?? false, count });
+    const verdict = decideVerdict({ captureError: input.captureError, findings, exitCode: tests?.exitCode ?? null, timedOut: tests?.timedOut ?? false, count, reward: tests?.reward });
     const notes = [...input.notes];
+    if (input.fixture.harbor && !usesHarborView(input.fixture, input.isolation)) notes.push("Harbor task judged without the sandbox (--isolation none): no /app, /tests or /logs view; the tests ran inside the tree");
+    if (harbor?.reward.problem) notes.push(`reward: ${harbor.reward.problem}`);
+    if (harbor?.ctrf?.problem) notes.push(`ctrf: ${harbor.ctrf.problem}`);
     if (input.expected.note) notes.push(`test count not verified: ${input.expected.note}`);
     const notCarried = input.changes.filter((c) => !c.carried).map((c) => ({ path: c.path, why: c.whyNotCarried ?? "" }));
-    return { verdict, findings, observations, count, tests, patch, changedFiles: input.changes.map((c) => c.path), notCarried, notes };
+    return { verdict, findings, observations, count, tests, patch, changedFiles: input.changes.map((c) => c.path), notCarried, notes, harbor, harborSummary: harborSummary(input.fixture, usesHarborView(input.fixture, input.isolation), harbor) };
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
+}
+
+async function existingDir(p: string): Promise<string | undefined> {
+  return (await lstat(p).catch(() => null))?.isDirectory() ? p : undefined;
 }
 
 function bufPath(root: string, name: Buffer): Buffer {

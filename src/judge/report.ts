@@ -5,6 +5,7 @@ import { writeMarker } from "../evidence/markers.ts";
 import type { Judgement } from "./judge.ts";
 import { escapeForTerminal } from "../text/names.ts";
 import type { Finding } from "./tampering.ts";
+import { decidingExitCode } from "./verdict.ts";
 
 function shown(f: Finding): Finding {
   return { rule: f.rule, file: f.file, line: f.line, detail: escapeForTerminal(f.detail) };
@@ -20,13 +21,14 @@ export function judgeSummary(j: Judgement): NonNullable<Report["judge"]> {
     tests: j.count,
     not_carried: j.notCarried.slice(0, 200),
     notes: j.notes,
+    ...(j.harborSummary ? { harbor: j.harborSummary } : {}),
   };
 }
 
 /** `tests.passed`: the tests ran in the fresh tree, exited 0, and every expected test passed. */
 export function testsPassedByJudge(j: Judgement): boolean {
   const t = j.tests;
-  if (!t || t.exitCode !== 0 || t.timedOut) return false;
+  if (!t || decidingExitCode(t.exitCode, t.timedOut, t.reward) !== 0 || t.timedOut) return false;
   const c = j.count;
   const h = c?.held_out;
   return !c || (c.failed === 0 && (!c.count_verified || (c.missing.length === 0 && c.ran > 0 && (!h || (h.failing.length === 0 && h.missing.length === 0)))));
@@ -73,6 +75,15 @@ export async function writeJudgeMarkers(backendDir: string, j: Judgement, marker
       todo: "read the lines below; a lookup table of test inputs is special-casing",
       details: j.observations.map((f) => `${f.file ? escapeForTerminal(f.file) : "?"}${f.line ? `:${f.line}` : ""} — ${escapeForTerminal(f.detail)}`),
     });
+  }
+  for (const m of j.harbor?.missing ?? []) {
+    await add(MARKERS.harborCommandMissing, {
+      title: "command missing",
+      found: `the verifier failed and its output says \`${escapeForTerminal(m.command)}\` is not there${m.run ? `; environment/Dockerfile line ${m.run.line} would have installed it: RUN ${escapeForTerminal(m.run.text.slice(0, 200))}` : ""}`,
+      expected: "every command the task's tests use is on this machine (cto-harness never executes a Dockerfile's RUN lines)",
+      todo: `install ${escapeForTerminal(m.command)} on this machine (Debian: apt-get install the package that provides it), or run the task with Harbor and a container`,
+    });
+    break; // one marker file; the report lists every missing command
   }
   if (j.verdict.reason === "change capture failed") {
     await add(MARKERS.patchCaptureFailed, {

@@ -4,6 +4,7 @@
 // that did not run although the command claimed success.
 import type { Finding } from "./tampering.ts";
 import type { TestCount } from "./results.ts";
+import { rewardPasses, type Reward } from "../fixtures/harbor/reward.ts";
 
 export type JudgeReason = "tampering detected" | "change capture failed" | "tests did not run" | "tests failed" | "held-out tests failed";
 
@@ -19,6 +20,14 @@ export interface VerdictInput {
   exitCode: number | null;
   timedOut: boolean;
   count: TestCount | null;
+  /** A Harbor verifier's reward: when it came from a reward file, it decides instead of the exit code. */
+  reward?: Reward;
+}
+
+/** The exit code as the verdict reads it: a reward file stands in for it (a full reward as 0). */
+export function decidingExitCode(exitCode: number | null, timedOut: boolean, reward?: Reward): number | null {
+  if (!reward || reward.source === "exit code") return exitCode;
+  return rewardPasses(reward, exitCode, timedOut) ? 0 : 1;
 }
 
 export function decideVerdict(v: VerdictInput): JudgeVerdict {
@@ -37,7 +46,11 @@ export function decideVerdict(v: VerdictInput): JudgeVerdict {
   if (c && c.count_verified && heldOutBad && c.missing.length === 0) {
     return { passed: false, reason: "held-out tests failed", detail: `${h.failing.length + h.missing.length} of ${h.expected ?? "?"} held-out test(s) did not pass` };
   }
-  if (v.exitCode !== 0) return { passed: false, reason: "tests failed", detail: `the test command exited ${v.exitCode ?? "by a signal"}` };
+  if (v.reward && v.reward.source !== "exit code" && decidingExitCode(v.exitCode, v.timedOut, v.reward) !== 0) {
+    const r = v.reward;
+    return { passed: false, reason: "tests failed", detail: r.problem ? `the verifier's ${r.source} is unusable: ${r.problem}` : `the verifier's ${r.source} gives reward ${r.value} (a pass is 1)` };
+  }
+  if (decidingExitCode(v.exitCode, v.timedOut, v.reward) !== 0) return { passed: false, reason: "tests failed", detail: `the test command exited ${v.exitCode ?? "by a signal"}` };
   if (h && h.failing.length > 0) return { passed: false, reason: "held-out tests failed", detail: `${h.failing.length} held-out test(s) failed although the command exited 0` };
   if (c && c.count_verified && (c.missing.length > 0 || heldOutBad)) {
     const missing = c.missing.length + (h?.missing.length ?? 0);

@@ -15,6 +15,7 @@ import type { RunOptions } from "./options.ts";
 import { resolveRun } from "./stages/resolve.ts";
 import { writeTask } from "./stages/task.ts";
 import { checkModelAdmission, checkSourceAdmission } from "./stages/admission.ts";
+import { checkNeedsContainer } from "./stages/container.ts";
 import { checkProviderConfig } from "./stages/provider-config.ts";
 import { checkAgentBinary } from "./stages/agent-binary.ts";
 import { checkEndpoint } from "./stages/endpoint.ts";
@@ -35,6 +36,7 @@ export interface RunResult {
 export const STAGES: readonly Stage[] = [
   { name: "task", run: writeTask, runsWhenBlocked: true },
   { name: "model-admission", run: checkModelAdmission, runsWhenBlocked: true },
+  { name: "needs-container", run: checkNeedsContainer, runsWhenBlocked: true },
   { name: "source-admission", run: checkSourceAdmission, runsWhenBlocked: true },
   { name: "provider-config", run: checkProviderConfig, runsWhenBlocked: true },
   { name: "agent-binary", run: checkAgentBinary, runsWhenBlocked: true },

@@ -37,6 +37,21 @@ export interface SandboxSpec {
   hidden?: HiddenPath[];
   /** Set by `resolveSandboxSpec`: hidden paths that do not exist, or are not directories (neither can be masked). */
   hiddenState?: Record<string, "missing" | "not a directory">;
+  /**
+   * Binds at another path inside than outside (a Harbor task's view: the workspace at its
+   * WORKDIR, /tests, /logs/verifier, /solution). Sources are the harness's own directories
+   * (scratch copies, the run's logs); destinations may not cover a system mount.
+   */
+  mounts?: SandboxMount[];
+  /** Keep the host's network (a Harbor verifier whose user opted in to downloads; never an agent). */
+  shareNetwork?: boolean;
+}
+
+/** A bind whose path inside (`dest`) differs from the host path (`src`). */
+export interface SandboxMount {
+  src: string;
+  dest: string;
+  readOnly: boolean;
 }
 
 /** A directory the agent must not read. */
@@ -199,9 +214,32 @@ export function validateSandboxSpec(spec: SandboxSpec, layout: HostLayout = MERG
       throw new SandboxSpecError(`proxyPort out of range: ${spec.proxyPort}`);
     }
   }
+  validateMounts(spec, layout);
   const cwd = norm(spec.cwd ?? spec.workspace);
-  const mounted = [spec.workspace, ...spec.roBinds, ...(spec.rwBinds ?? []), ...(spec.homeDir ? [spec.homeDir] : []), "/tmp"].map(norm);
+  const mounted = [spec.workspace, ...spec.roBinds, ...(spec.rwBinds ?? []), ...(spec.homeDir ? [spec.homeDir] : []), "/tmp", ...(spec.mounts ?? []).map((m) => m.dest)].map(norm);
   if (!mounted.some((m) => inside(cwd, m))) throw new SandboxSpecError(`working directory ${cwd} is not inside any path mounted in the sandbox`);
+}
+
+/** Paths a mount's destination may not be, contain or lie inside: the system allowlist and the kernel's own. */
+const SYSTEM_DESTS = ["/usr", "/etc", "/proc", "/dev", "/sys", "/bin", "/sbin", "/lib", "/lib64", "/lib32", "/libx32"];
+
+function validateMounts(spec: SandboxSpec, layout: HostLayout): void {
+  for (const m of spec.mounts ?? []) {
+    if (!isAbsolute(m.src) || !isAbsolute(m.dest)) throw new SandboxSpecError(`a mount needs absolute paths: ${m.src} -> ${m.dest}`);
+    const dest = norm(m.dest);
+    if (dest === "/" || [...SYSTEM_DESTS, ...layout.dirs].some((sys) => overlaps(dest, sys))) {
+      throw new SandboxSpecError(`refusing to mount at ${dest}: it would cover a system directory of the sandbox (a task that needs files there needs a container)`);
+    }
+    // A destination over or inside a same-path bind (the workspace, the agent's HOME, a
+    // runtime) would make bwrap create mount points in that host directory, or hide it.
+    const samePath = [spec.workspace, ...spec.roBinds, ...(spec.rwBinds ?? []), ...(spec.homeDir ? [spec.homeDir] : []), ...(spec.proxySocket ? [spec.proxySocket] : [])];
+    const clash = samePath.find((p) => overlaps(dest, norm(p)));
+    if (clash) throw new SandboxSpecError(`refusing to mount at ${dest}: it overlaps ${norm(clash)}, which the sandbox binds at its own path`);
+    if (NEVER_WHOLE.includes(norm(m.src))) throw new SandboxSpecError(`refusing to mount ${norm(m.src)} at ${dest}: it would expose a whole system directory`);
+    for (const raw of spec.protectedPaths) {
+      if (raw && overlaps(norm(m.src), norm(raw))) throw new SandboxSpecError(`refusing sandbox: mount ${norm(m.src)} would expose protected path ${norm(raw)}`);
+    }
+  }
 }
 
 const depthOf = (p: string) => (p === "/" ? 0 : p.split("/").length - 1);
@@ -279,6 +317,7 @@ export function sandboxMounts(spec: SandboxSpec, layout: HostLayout = MERGED_USR
     ...spec.roBinds.map((p) => ({ path: p, what: "read-only bind", source: "host" as const, own: false })),
     ...(spec.rwBinds ?? []).map((p) => ({ path: p, what: "read-write bind", source: "host" as const, own: true })),
   ];
+  for (const m of spec.mounts ?? []) v.push({ path: m.dest, what: `mount at ${m.dest}`, source: "host", own: true });
   const rw = (spec.rwBinds ?? []).map(norm);
   if (spec.homeDir && !rw.includes(norm(spec.homeDir))) v.push({ path: spec.homeDir, what: "home dir", source: "empty", own: true });
   if (spec.proxySocket && spec.proxyPort) {
@@ -331,13 +370,18 @@ export function buildBwrapArgs(
   validateSandboxSpec(spec, layout);
   const masks = sandboxMasks(spec, opts);
   const a = systemArgs(layout);
+  if (spec.shareNetwork) {
+    if (spec.proxySocket) throw new SandboxSpecError("shareNetwork is for a verifier that opted in to downloads, never for an agent");
+    a.push("--share-net", "--ro-bind-try", "/etc/resolv.conf", "/etc/resolv.conf");
+  }
 
   // Caller paths and masks, parents before children: a nested bind is not hidden by its
   // parent's, a mask (an empty tmpfs over a hidden directory) comes after the bind that
   // contains it, and the run's own paths inside a masked directory (the workspace and
   // agent-home inside the runs directory) are mounted again on top of the mask.
-  const binds: { kind: string; path: string }[] = [];
+  const binds: { kind: string; path: string; src?: string }[] = [];
   for (const m of masks) binds.push({ kind: "--tmpfs", path: m.path });
+  for (const m of spec.mounts ?? []) binds.push({ kind: m.readOnly ? "--ro-bind" : "--bind", path: norm(m.dest), src: norm(m.src) });
   for (const p of spec.roBinds) binds.push({ kind: "--ro-bind", path: norm(p) });
   for (const p of spec.rwBinds ?? []) binds.push({ kind: "--bind", path: norm(p) });
   binds.push({ kind: "--bind", path: norm(spec.workspace) });
@@ -361,7 +405,7 @@ export function buildBwrapArgs(
     if (seen.has(key)) continue;
     seen.add(key);
     if (b.kind === "--tmpfs") a.push("--tmpfs", b.path);
-    else a.push(b.kind, b.path, b.path);
+    else a.push(b.kind, b.src ?? b.path, b.path);
   }
   // Masks become read-only once everything inside them is mounted (not recursive: the
   // workspace inside stays writable), then everything not bound read-write (the root's own
@@ -393,7 +437,9 @@ export async function resolveSandboxSpec(spec: SandboxSpec): Promise<SandboxSpec
     roBinds: await Promise.all(spec.roBinds.map(real)),
     rwBinds: spec.rwBinds ? await Promise.all(spec.rwBinds.map(real)) : undefined,
     proxySocket: spec.proxySocket ? await real(spec.proxySocket) : undefined,
-    cwd: spec.cwd ? await real(spec.cwd) : undefined,
+    // A cwd inside a mount's destination is a path of the sandbox, not of the host: never resolved here.
+    cwd: spec.cwd ? ((spec.mounts ?? []).some((m) => inside(norm(spec.cwd!), norm(m.dest))) ? norm(spec.cwd) : await real(spec.cwd)) : undefined,
+    mounts: spec.mounts ? await Promise.all(spec.mounts.map(async (m) => ({ ...m, src: await real(m.src) }))) : undefined,
     protectedPaths: [...protectedPaths],
     ...(spec.hidden ? await resolveHidden(spec.hidden) : {}),
   };

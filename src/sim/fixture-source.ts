@@ -5,11 +5,20 @@ import { listBuiltinFixtures } from "../fixtures/load.ts";
 import { solutionFiles, solutionScript } from "../fixtures/solution.ts";
 import type { SolveSource } from "./scenarios.ts";
 import { matchFixture } from "./solve.ts";
+import { decideScriptIsolation } from "../sandbox/script-isolation.ts";
+
+/** A script solution is run only in the sandbox; without one the simulator cannot read its change off. */
+async function sandboxedSolutionFiles(fixture: Fixture) {
+  if (fixture.solution.kind === "overlay") return solutionFiles(fixture, "none"); // no script runs for an overlay
+  const decided = await decideScriptIsolation("bwrap", []);
+  if (!decided.ok) throw new Error(`cannot read the reference solution of ${fixture.id} off its solve.sh: ${decided.reason}. ${decided.advice}`);
+  return solutionFiles(fixture, decided.isolation);
+}
 
 export function fixtureSolveSource(configured: Fixture | undefined): SolveSource {
   let builtins: Promise<Fixture[]> | null = null;
   const scripts = new Map<string, Promise<string>>();
-  const files = new Map<string, ReturnType<typeof solutionFiles>>();
+  const files = new Map<string, ReturnType<typeof sandboxedSolutionFiles>>();
   return {
     async fixtureFor(view) {
       if (configured !== undefined) return configured;
@@ -28,7 +37,7 @@ export function fixtureSolveSource(configured: Fixture | undefined): SolveSource
     files(fixture) {
       let found = files.get(fixture.dir);
       if (found === undefined) {
-        found = solutionFiles(fixture);
+        found = sandboxedSolutionFiles(fixture);
         files.set(fixture.dir, found);
       }
       return found;

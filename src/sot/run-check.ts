@@ -23,6 +23,8 @@ export interface SotCheckOptions {
   rejudge?: boolean;
   /** `--require-signed --keys DIR`: a bundle counts only when signed by one of these keys (src/attest). */
   trustedKeys?: TrustedKeys;
+  /** With rejudge: where the fixtures' tests run (default the sandbox; `none` only when the user said so). */
+  isolation?: "bwrap" | "none";
 }
 
 export async function sotCheck(file: string, runsDir: string, opts: SotCheckOptions): Promise<SotCheckResult> {
@@ -70,7 +72,7 @@ export async function sotCheck(file: string, runsDir: string, opts: SotCheckOpti
     const { rejudgeBundle } = await import("../evidence/rejudge.ts");
     for (const run of [...runs]) {
       if (!isRealPass(run, false)) continue;
-      const r = await rejudgeBundle(resolve(cwd, run.dir), run.report).catch((e: Error) => ({ ok: false, problems: [`cannot re-judge: ${e.message}`] }));
+      const r = await rejudgeBundle(resolve(cwd, run.dir), run.report, { isolation: opts.isolation }).catch((e: Error) => ({ ok: false, problems: [`cannot re-judge: ${e.message}`] }));
       if (!r.ok) {
         runs.splice(runs.indexOf(run), 1);
         rejected.push({ dir: run.dir, problems: r.problems });

@@ -6,10 +6,12 @@ import os from "node:os";
 import path from "node:path";
 import type { Fixture } from "../fixtures/types.ts";
 import { IGNORED_NAMES } from "../fixtures/files.ts";
-import { solutionScript } from "../fixtures/solution.ts";
 import { runProcess } from "../sandbox/process.ts";
 import { git } from "./git.ts";
 import { splitPathBytes } from "../text/names.ts";
+import { copyIntoWorkspace } from "../fixtures/harbor/scratch.ts";
+import type { HarborSandboxView } from "../fixtures/harbor/view.ts";
+import type { Reward } from "../fixtures/harbor/reward.ts";
 
 /**
  * Paths that running the code generates; kept out of the baseline and out of the agent's
@@ -57,14 +59,18 @@ async function copyPristineTests(fixture: Fixture, workspaceDir: string, withHel
 
 /**
  * A fresh copy of the fixture's starting tree. For the agent: `repo/` and the visible tests
- * (none for a Harbor task). For the judge: `repo/`, the visible tests and the held-out tests.
+ * (none for a Harbor task), plus a Harbor task's COPY/ADD files under its WORKDIR. For the
+ * judge: the same with the visible and held-out tests — except in Harbor's view
+ * (`harborView`), where the tests are the verifier's /tests, never inside the workspace.
  */
-export async function copyFixtureTree(fixture: Fixture, dir: string, purpose: "agent" | "judge" = "agent"): Promise<void> {
+export async function copyFixtureTree(fixture: Fixture, dir: string, purpose: "agent" | "judge" = "agent", opts: { harborView?: boolean } = {}): Promise<void> {
   await mkdir(dir, { recursive: true });
   if ((await readdir(dir)).length > 0) {
     throw new Error(`directory ${dir} is not empty; a fixture tree must start fresh`);
   }
   if (fixture.repoDir) await copyTree(fixture.repoDir, dir);
+  if (fixture.harbor) await copyIntoWorkspace(fixture.harbor, dir, ensureRealDirs);
+  if (opts.harborView && fixture.harbor) return;
   if (purpose === "judge" || !fixture.testsHidden) await copyPristineTests(fixture, dir, purpose === "judge");
 }
 
@@ -288,12 +294,17 @@ export interface TestIsolation {
   protectedPaths: string[];
 }
 
+/** Where a fixture script may run: in the sandbox, or — only when the user passed `--isolation none` — on the host. */
+export type ScriptIsolation = TestIsolation | "none";
+
 export interface TestRunOutcome {
   command: string;
   exitCode: number | null;
   passed: boolean;
   durationMs: number;
   timedOut: boolean;
+  /** A Harbor verifier's reward (it decides over the exit code when a reward file exists). */
+  reward?: Reward;
 }
 
 export async function runTests(
@@ -315,17 +326,22 @@ export async function runTests(
     rwBinds?: string[];
     /** Harness-owned directories the tests may read (the collectors themselves). */
     extraRoBinds?: string[];
+    /** A Harbor task's view (binds at /app, /tests, /logs/verifier...): its command, cwd and ENV. */
+    view?: HarborSandboxView & { command: string };
+    /** The verifier may use the network (a Harbor task's opt-in; never the agent). */
+    shareNetwork?: boolean;
   },
 ): Promise<TestRunOutcome> {
   const home = await mkdtemp(path.join(os.tmpdir(), "cto-harness-tests-home-"));
   try {
     await mkdir(path.dirname(opts.stdoutFile), { recursive: true });
     await mkdir(path.dirname(opts.stderrFile), { recursive: true });
+    const command = opts.view?.command ?? fixture.testCommand;
     const outcome = await runProcess({
       command: "sh",
-      args: ["-c", fixture.testCommand],
+      args: ["-c", command],
       cwd: workspaceDir,
-      env: { ...testEnv(home), ...(opts.extraEnv ?? {}) },
+      env: { ...testEnv(home), ...(opts.view?.env ?? {}), ...(opts.extraEnv ?? {}) },
       timeoutMs: opts.timeoutMs ?? fixture.timeouts.testsSec * 1000,
       stdoutFile: opts.stdoutFile,
       stderrFile: opts.stderrFile,
@@ -337,6 +353,9 @@ export async function runTests(
             rwBinds: opts.rwBinds,
             protectedPaths: opts.isolation.protectedPaths,
             homeDir: home,
+            mounts: opts.view?.mounts,
+            cwd: opts.view?.cwd,
+            shareNetwork: opts.shareNetwork,
           }
         : undefined,
     });
@@ -347,7 +366,7 @@ export async function runTests(
       await appendFile(opts.stderrFile, `[cto-harness: test command failed to start: ${outcome.startError}]\n`);
     }
     return {
-      command: fixture.testCommand,
+      command,
       exitCode: outcome.exitCode,
       passed: outcome.exitCode === 0 && !outcome.timedOut && !outcome.aborted,
       durationMs: outcome.durationMs,
@@ -358,28 +377,4 @@ export async function runTests(
   }
 }
 
-/** Runs the fixture's reference solution (as `sh` script) in the workspace root. */
-export async function applyReferenceSolution(fixture: Fixture, workspaceDir: string): Promise<void> {
-  const tmp = await mkdtemp(path.join(os.tmpdir(), "cto-harness-solve-"));
-  try {
-    const script = path.join(tmp, "solve.sh");
-    await writeFile(script, await solutionScript(fixture));
-    const outcome = await runProcess({
-      command: "sh",
-      args: [script],
-      cwd: workspaceDir,
-      env: testEnv(tmp),
-      timeoutMs: Math.max(60, fixture.timeouts.testsSec) * 1000,
-      stdoutFile: path.join(tmp, "stdout.log"),
-      stderrFile: path.join(tmp, "stderr.log"),
-    });
-    if (outcome.exitCode !== 0) {
-      const why = outcome.timedOut ? "timed out" : outcome.startError ?? `exit code ${outcome.exitCode}`;
-      throw new Error(
-        `reference solution of fixture ${fixture.id} failed (${why}): ${outcome.stderr.lastLines.join("\n") || "(no stderr)"}`,
-      );
-    }
-  } finally {
-    await rm(tmp, { recursive: true, force: true });
-  }
-}
+export { applyReferenceSolution } from "./solve.ts";

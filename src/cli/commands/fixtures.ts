@@ -1,4 +1,5 @@
-import type { Command } from "commander";
+import { Option, type Command } from "commander";
+import { decideScriptIsolation, type IsolationMode } from "../../sandbox/script-isolation.ts";
 import { protectedPathsFromEnv } from "../../config/admission.ts";
 import { checkFixture, type FixtureCheck } from "../../fixtures/check.ts";
 import { FixtureError, SourceNotAdmittedError, builtinFixtureIds, listBuiltinFixtures, loadFixture } from "../../fixtures/load.ts";
@@ -38,8 +39,15 @@ export function malformedReason(message: string): string {
 export function checkHeadline(r: CheckRow): string {
   const verdict = r.malformed
     ? `malformed: ${malformedReason(r.malformed)}`
-    : `oracle ${r.oracle_passed ? "passes" : "does not pass"}, noop ${r.noop_failed ? "fails" : "does not fail"}, ${r.expected_tests === null ? "test count not verifiable (no structured results)" : `${r.expected_tests} expected tests recorded`}${r.variants?.length ? `, ${r.variants.filter((v) => v.ok).length}/${r.variants.length} impossible variant(s) contradict` : ""}`;
-  return `${r.ok ? "ok  " : "FAIL"} ${r.id}  ${verdict}`;
+    : r.harbor?.needs_container.length
+      ? `needs a container: ${r.harbor.needs_container[0]}${r.harbor.needs_container.length > 1 ? ` (and ${r.harbor.needs_container.length - 1} more)` : ""}`
+      : `oracle ${r.oracle_passed ? "passes" : "does not pass"}, noop ${r.noop_failed ? "fails" : "does not fail"}, ${r.expected_tests === null ? "test count not verifiable (no structured results)" : `${r.expected_tests} expected tests recorded`}${r.variants?.length ? `, ${r.variants.filter((v) => v.ok).length}/${r.variants.length} impossible variant(s) contradict` : ""}`;
+  return `${r.ok ? "ok  " : "FAIL"} ${r.id}  ${verdict}${r.isolation === "none" ? "  [scripts ran on the host: --isolation none]" : ""}`;
+}
+
+/** RUN lines of a Harbor task (never executed) and what they would install that this machine lacks. */
+function runLines(r: CheckRow): string[] {
+  return (r.harbor?.runs ?? []).map((run) => `       RUN (line ${run.line}, not executed): ${run.text.slice(0, 100)}${run.missing.length ? `  — this machine lacks: ${run.missing.join(", ")}` : ""}`);
 }
 
 export function register(program: Command): void {
@@ -66,8 +74,17 @@ export function register(program: Command): void {
     .description("for each fixture: the reference solution must make the tests pass and doing nothing must leave them failing")
     .argument("[fixtures...]", "built-in ids or fixture directories (default: every built-in fixture)")
     .option("--json", "print one JSON document on stdout")
-    .action(async (refs: string[], o: { json?: boolean }) => {
+    .addOption(new Option("--isolation <mode>", "where the fixtures' scripts run: bwrap (the sandbox), or none (on the host, knowingly)").choices(["bwrap", "none"]).default("bwrap"))
+    .action(async (refs: string[], o: { json?: boolean; isolation: IsolationMode }) => {
       const protectedPaths = protectedPathsFromEnv(process.env);
+      const decided = await decideScriptIsolation(o.isolation, protectedPaths);
+      if (!decided.ok) {
+        process.stderr.write(`cto-harness fixtures check: refused: ${decided.reason}\nWhat to do: ${decided.advice}\n`);
+        if (o.json) process.stdout.write(JSON.stringify({ ok: false, failure_reason: "sandbox unavailable", reason: decided.reason, advice: decided.advice, fixtures: [] }, null, 2) + "\n");
+        process.exitCode = EXIT.blocked;
+        return;
+      }
+      if (o.isolation === "none") process.stderr.write("cto-harness fixtures check: --isolation none: the fixtures' scripts run on the host, as you\n");
       const rows: CheckRow[] = [];
       const targets: { ref: string; fixture: Fixture | null; error?: string }[] = [];
       // Each built-in is loaded on its own, so one malformed fixture is reported, not fatal.
@@ -94,12 +111,12 @@ export function register(program: Command): void {
             batch.map(async (t): Promise<CheckRow> => {
               if (!t.fixture) {
                 return {
-                  ref: t.ref, id: t.ref, digest: null, oracle_passed: false, noop_failed: false, expected_tests: null, ok: false,
+                  ref: t.ref, id: t.ref, digest: null, oracle_passed: false, noop_failed: false, expected_tests: null, ok: false, isolation: decided.mode,
                   problems: [`format: the fixture must load (${t.error})`],
                   malformed: t.error ?? "cannot be loaded",
                 };
               }
-              return { ref: t.ref, digest: t.fixture.digest, malformed: null, ...(await checkFixture(t.fixture)) };
+              return { ref: t.ref, digest: t.fixture.digest, malformed: null, ...(await checkFixture(t.fixture, decided.isolation)) };
             }),
           )),
         );
@@ -107,11 +124,12 @@ export function register(program: Command): void {
           for (const r of rows.slice(i)) {
             process.stderr.write(`${checkHeadline(r)}\n`);
             for (const p of r.problems) process.stderr.write(`       - ${p}\n`);
+            for (const l of runLines(r)) process.stderr.write(`${l}\n`);
           }
         }
       }
       const ok = rows.every((r) => r.ok);
-      if (o.json) process.stdout.write(JSON.stringify({ ok, fixtures: rows }, null, 2) + "\n");
+      if (o.json) process.stdout.write(JSON.stringify({ ok, isolation: decided.mode, fixtures: rows }, null, 2) + "\n");
       else process.stderr.write(ok ? `all ${rows.length} fixture(s) ok\n` : `${rows.filter((r) => !r.ok).length} of ${rows.length} fixture(s) break a rule\n`);
       process.exitCode = ok ? EXIT.pass : EXIT.fail;
     });

@@ -1,6 +1,6 @@
 // `cto-harness sot check FILE --runs DIR [--json]` and `cto-harness sot evidence RUN_DIR`:
 // the planning-document gate (docs/sot.md).
-import type { Command } from "commander";
+import { Option, type Command } from "commander";
 import { EXIT, UsageError } from "../../core/exit-codes.ts";
 import { trustedKeysOption } from "./verify.ts";
 import { reflowNote, renderCheckText, sotCheck, sotEvidence } from "../../sot/run-check.ts";
@@ -16,12 +16,14 @@ export function register(program: Command): void {
     .option("--rejudge", "re-judge every real pass claim: apply its patch to the fixture and run the tests again")
     .option("--require-signed", "count only bundles signed by a key in --keys (checked offline, before the manifest and files)")
     .option("--keys <dir>", "with --require-signed: directory of trusted Ed25519 public keys (*.pub)")
+    .addOption(new Option("--isolation <mode>", "with --rejudge: where the fixtures' tests run: bwrap (the sandbox), or none (on the host, knowingly)").choices(["bwrap", "none"]).default("bwrap"))
     .option("--json", "print the result as one JSON document on stdout")
-    .action(async (file: string, o: { runs: string; json?: boolean; rejudge?: boolean; requireSigned?: boolean; keys?: string }) => {
+    .action(async (file: string, o: { runs: string; json?: boolean; rejudge?: boolean; requireSigned?: boolean; keys?: string; isolation: "bwrap" | "none" }) => {
       if (o.requireSigned && !o.keys) throw new UsageError("--require-signed needs --keys DIR: the directory of the public keys (*.pub) whose signatures you accept");
       if (o.keys && !o.requireSigned) throw new UsageError("--keys is only used with --require-signed; add --require-signed to count only signed bundles");
+      if (o.rejudge && o.isolation === "none") process.stderr.write("cto-harness sot check: --isolation none: re-judging runs the fixtures' tests on the host\n");
       const trustedKeys = o.keys ? await trustedKeysOption("--keys", o.keys, "dir") : undefined;
-      const result = await sotCheck(file, o.runs, { env: process.env, rejudge: o.rejudge, trustedKeys });
+      const result = await sotCheck(file, o.runs, { env: process.env, rejudge: o.rejudge, trustedKeys, isolation: o.isolation });
       if (o.json) {
         if (result.record_reflowed) process.stderr.write(reflowNote(file));
         process.stdout.write(JSON.stringify(result, null, 2) + "\n");

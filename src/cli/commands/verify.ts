@@ -1,4 +1,5 @@
-import type { Command } from "commander";
+import { Option, type Command } from "commander";
+import type { IsolationMode } from "../../sandbox/script-isolation.ts";
 import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { verifyBundle } from "../../evidence/verify.ts";
@@ -14,6 +15,7 @@ interface VerifyCliOptions {
   rejudge?: boolean;
   fixture?: string;
   key?: string;
+  isolation: IsolationMode;
 }
 
 /** `--key PUB|DIR` (`kind: "dir"`: a directory only, as `--keys` and `--trust` take). */
@@ -40,6 +42,7 @@ export function register(program: Command): void {
     .option("--rejudge", "also apply the recorded patch to a fresh copy of the fixture and run its tests again")
     .option("--fixture <id-or-dir>", "with --rejudge: where the fixture is (default: the report's fixture id)")
     .option("--key <pub>", "require a signature by this Ed25519 public key (PATH.pub from `keys init`), or by any key in this directory of *.pub files")
+    .addOption(new Option("--isolation <mode>", "with --rejudge: where the fixture's tests run: bwrap (the sandbox), or none (on the host, knowingly)").choices(["bwrap", "none"]).default("bwrap"))
     .option("--json", "print the result as JSON")
     .action(async (runDir: string, o: VerifyCliOptions) => {
       if (!existsSync(runDir)) throw new UsageError(`no such run directory: ${runDir}`);
@@ -67,7 +70,7 @@ export function register(program: Command): void {
       let rejudged: RejudgeResult | null = null;
       if (o.rejudge && result.report && result.report.tests) {
         try {
-          rejudged = await rejudgeBundle(runDir, result.report, { fixtureRef: o.fixture, protectedPaths: protectedPathsFromEnv(process.env) });
+          rejudged = await rejudgeBundle(runDir, result.report, { fixtureRef: o.fixture, protectedPaths: protectedPathsFromEnv(process.env), isolation: o.isolation });
         } catch (e) {
           rejudged = { ok: false, problems: [`cannot re-judge: ${(e as Error).message}`], tests_passed: null, isolation: "none" };
         }
@@ -81,7 +84,7 @@ export function register(program: Command): void {
         problems: result.problems,
         leak_findings: result.leak_findings,
         leak_scan: result.leak_scan,
-        rejudged: rejudged ? { ok: rejudged.ok, tests_passed: rejudged.tests_passed, isolation: rejudged.isolation } : null,
+        rejudged: rejudged ? { ok: rejudged.ok, tests_passed: rejudged.tests_passed, isolation: rejudged.isolation, verdict: rejudged.verdict ?? null } : null,
         attestation: attestationSummary(attestation),
       };
       if (o.json) process.stdout.write(JSON.stringify(summary, null, 2) + "\n");
@@ -91,6 +94,7 @@ export function register(program: Command): void {
           process.stderr.write(attestation.signature_checked ? `  signed by trusted keyid ${attestation.keyid}\n` : `  carries a signature by keyid ${attestation.keyid}, not checked: pass --key PUB to check who signed\n`);
         }
         if (result.leak_scan === "skipped") process.stderr.write("  leak scan skipped: no endpoint URL or key in this environment to look for\n");
+        if (rejudged) process.stderr.write(`  re-judged (${rejudged.isolation === "none" ? "on the host: --isolation none" : "in the sandbox"}): ${rejudged.verdict ?? "not judged"}\n`);
         for (const p of result.problems) process.stderr.write(`  - ${p}\n`);
       }
       process.exitCode = result.ok ? 0 : 1;

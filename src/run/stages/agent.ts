@@ -26,7 +26,8 @@ function engineContext(ctx: RunContext, state: RunState, watch: EngineContext["w
     taskFile: state.taskFile,
     model,
     agentTimeoutMs: state.agentTimeoutSec * 1000,
-    isolation: state.engine.usesModel ? state.isolationUsed : "none",
+    // fake-oracle runs the fixture's solve.sh: a task's script gets the run's sandbox too.
+    isolation: state.engine.usesModel || state.engine.runsFixtureScripts ? state.isolationUsed : "none",
     trace: ctx.trace,
     signal: ctx.signal,
     env: ctx.env,

@@ -1,0 +1,2 @@
+#!/bin/sh
+echo report > /var/reports/today.txt
