@@ -8,7 +8,7 @@ import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symli
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
-import { checkFixture } from "../src/fixtures/check.ts";
+import { checkFixture } from "../src/judge/fixture-check.ts";
 import { FixtureError, loadFixture } from "../src/fixtures/load.ts";
 import { runOnce } from "../src/run/lifecycle.ts";
 import { ASK_MODEL_SH, hostileAgent, runHostile } from "./helpers/hostile.ts";

@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { installedBy, logicalLines, readDockerfile, safeSource } from "../src/fixtures/harbor/dockerfile.ts";
 import { pythonFloat, readReward, rewardPasses } from "../src/fixtures/harbor/reward.ts";
-import { ctrfRecords } from "../src/fixtures/harbor/ctrf.ts";
+import { ctrfRecords } from "../src/judge/harbor/ctrf.ts";
 import { missingCommands } from "../src/fixtures/harbor/missing-command.ts";
 import { harborView } from "../src/fixtures/harbor/view.ts";
 import { buildBwrapArgs, SandboxSpecError, validateSandboxSpec } from "../src/sandbox/bwrap.ts";

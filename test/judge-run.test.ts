@@ -4,7 +4,7 @@
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { rejudgeBundle } from "../src/evidence/rejudge.ts";
+import { rejudgeBundle } from "../src/judge/rejudge.ts";
 import { ASK_MODEL_SH, expectCleanBundle, hostileAgent, runHostile } from "./helpers/hostile.ts";
 
 const created: string[] = [];

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runOnce } from "../src/run/lifecycle.ts";
 import { verifyBundle } from "../src/evidence/verify.ts";
-import { rejudgeBundle } from "../src/evidence/rejudge.ts";
+import { rejudgeBundle } from "../src/judge/rejudge.ts";
 import { writeManifest } from "../src/evidence/manifest.ts";
 import { baseEnv, tempDir } from "./helpers/run-env.ts";
 

@@ -65,7 +65,7 @@ export async function acceptBundle(
   if (v.attestation.ok && predicate?.success) problems.push(...jobMismatches(predicate.data, expected, keyid));
   let rejudged = false;
   if (opts.rejudge && problems.length === 0 && v.report?.tests) {
-    const rejudge: RejudgeFn = typeof opts.rejudge === "function" ? opts.rejudge : async (dir, report) => (await import("../evidence/rejudge.ts")).rejudgeBundle(dir, report);
+    const rejudge: RejudgeFn = typeof opts.rejudge === "function" ? opts.rejudge : async (dir, report) => (await import("../judge/rejudge.ts")).rejudgeBundle(dir, report);
     const r = await rejudge(runDir, v.report).catch((e: Error) => ({ ok: false, problems: [`cannot re-judge: ${e.message}`] }));
     problems.push(...r.problems);
     rejudged = true;

@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 import type { Fixture } from "../fixtures/types.ts";
 import { runTests, type TestRunOutcome, type TestIsolation } from "../workspace/workspace.ts";
 import { parseCollected, type CollectedResults } from "./results.ts";
-import { keepVerifierLogs, prepareVerifier, readVerifierOutcome, NETWORK_OPT_IN, type VerifierOutcome } from "../fixtures/harbor/verifier.ts";
+import { keepVerifierLogs, prepareVerifier, readVerifierOutcome, NETWORK_OPT_IN, type VerifierOutcome } from "./harbor/verifier.ts";
 
 export const COLLECTORS_DIR = fileURLToPath(new URL("./collectors", import.meta.url));
 /** Bumped whenever the collectors change what they record (expected sets are keyed by it). */

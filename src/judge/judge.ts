@@ -17,7 +17,7 @@ import { buildPatch, inPatch } from "./git-patch.ts";
 import { countAgainstExpected, type TestCount } from "./results.ts";
 import { findTampering, type Finding } from "./tampering.ts";
 import { decideVerdict, type JudgeVerdict } from "./verdict.ts";
-import type { VerifierOutcome } from "../fixtures/harbor/verifier.ts";
+import type { VerifierOutcome } from "./harbor/verifier.ts";
 import { harborLogsAgentDir } from "../fixtures/harbor/scratch.ts";
 import { suspectSpecialCasing, testLiterals } from "./special-casing.ts";
 import { heldOutFiles, heldOutPredicate, visibleTestTexts } from "./held-out.ts";

@@ -2,7 +2,8 @@
 // whose instruction the agent was given. Results are cached per simulator.
 import type { Fixture } from "../fixtures/types.ts";
 import { listBuiltinFixtures } from "../fixtures/load.ts";
-import { solutionFiles, solutionScript } from "../fixtures/solution.ts";
+import { solutionScript } from "../fixtures/solution.ts";
+import { solutionFiles } from "../workspace/solution-files.ts";
 import type { SolveSource } from "./scenarios.ts";
 import { matchFixture } from "./solve.ts";
 import { decideScriptIsolation } from "../sandbox/script-isolation.ts";

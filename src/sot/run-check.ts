@@ -69,7 +69,7 @@ export async function sotCheck(file: string, runsDir: string, opts: SotCheckOpti
   });
   if (opts.rejudge) {
     // Hashes prove a bundle unchanged, not honest: a real pass must also survive re-judging.
-    const { rejudgeBundle } = await import("../evidence/rejudge.ts");
+    const { rejudgeBundle } = await import("../judge/rejudge.ts");
     for (const run of [...runs]) {
       if (!isRealPass(run, false)) continue;
       const r = await rejudgeBundle(resolve(cwd, run.dir), run.report, { isolation: opts.isolation }).catch((e: Error) => ({ ok: false, problems: [`cannot re-judge: ${e.message}`] }));

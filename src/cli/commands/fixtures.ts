@@ -1,7 +1,7 @@
 import { Option, type Command } from "commander";
 import { decideScriptIsolation, type IsolationMode } from "../../sandbox/script-isolation.ts";
 import { protectedPathsFromEnv } from "../../config/admission.ts";
-import { checkFixture, type FixtureCheck } from "../../fixtures/check.ts";
+import { checkFixture, type FixtureCheck } from "../../judge/fixture-check.ts";
 import { FixtureError, SourceNotAdmittedError, builtinFixtureIds, listBuiltinFixtures, loadFixture } from "../../fixtures/load.ts";
 import type { Fixture } from "../../fixtures/types.ts";
 import { EXIT, UsageError } from "../../core/exit-codes.ts";

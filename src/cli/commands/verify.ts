@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { verifyBundle } from "../../evidence/verify.ts";
 import { secretValuesInEnv } from "../../config/providers.ts";
 import { protectedPathsFromEnv } from "../../config/admission.ts";
-import { rejudgeBundle, type RejudgeResult } from "../../evidence/rejudge.ts";
+import { rejudgeBundle, type RejudgeResult } from "../../judge/rejudge.ts";
 import { ATTESTATION_FILE, AttestKeyError, attestationProblem, loadTrustDir, loadTrustedKeys, verifyBundleAttestation, type AttestationCheck, type TrustedKeys } from "../../attest/index.ts";
 import { UsageError } from "../../core/exit-codes.ts";
 import { verifyLoopFromCli } from "./verify-loop.ts";

@@ -5,15 +5,15 @@
 import { mkdir, mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import type { Report } from "./report.ts";
+import type { Report } from "../evidence/report.ts";
 import { loadFixture } from "../fixtures/load.ts";
 import { copyFixtureTree } from "../workspace/workspace.ts";
 import { git } from "../workspace/git.ts";
 import { decideScriptIsolation, type IsolationMode } from "../sandbox/script-isolation.ts";
-import { captureChange, snapshotPristine } from "../judge/capture.ts";
-import { expectedTests } from "../judge/expected.ts";
-import { judge } from "../judge/judge.ts";
-import { testsPassedByJudge } from "../judge/report.ts";
+import { captureChange, snapshotPristine } from "./capture.ts";
+import { expectedTests } from "./expected.ts";
+import { judge } from "./judge.ts";
+import { testsPassedByJudge } from "./report.ts";
 
 export interface RejudgeResult {
   ok: boolean;
