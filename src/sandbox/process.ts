@@ -9,7 +9,10 @@
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { writeFileSync } from "node:fs";
-import { buildBwrapArgs, bwrapPath, checkSandbox, detectHostLayout, resolveSandboxSpec, sandboxMasks, SandboxSpecError, type SandboxMask, type SandboxSpec } from "./bwrap.ts";
+import { buildBwrapArgs, resolveSandboxSpec } from "./bwrap.ts";
+import { checkSandbox } from "./check.ts";
+import { sandboxMasks } from "./masks.ts";
+import { bwrapPath, detectHostLayout, SandboxSpecError, type SandboxMask, type SandboxSpec } from "./spec.ts";
 import { CappedLog, emptySummary, type StreamSummary } from "./capped-log.ts";
 import { killGroup, RUN_TOKEN_VAR, RunProcesses } from "./run-processes.ts";
 
