@@ -36,7 +36,7 @@ export async function readRunEntry(root: string, address: string[]): Promise<Run
   const raw = await readJsonInside(root, [...address, "report.json"]);
   if (raw === null) {
     const exists = await readTextInside(root, [...address, "report.json"], 1);
-    entry.problem = exists ? "report.json is not valid JSON" : "report.json is missing";
+    entry.problem = exists ? "report.json is not valid JSON (or larger than the viewer reads)" : "report.json is missing, or not a regular file (a symbolic link is never followed)";
     return entry;
   }
   const parsed = Report.safeParse(raw);
