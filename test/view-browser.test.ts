@@ -175,6 +175,16 @@ describe.skipIf(!HAVE_BROWSER)("view in a browser (chromium, headless)", () => {
     expect(c.a.tokens_per_solved).toBeGreaterThan(0);
   });
 
+  it("the viewer's JSON compare also takes the runs outside loops as a side", async () => {
+    const res = await fetch(`${viewer.url}api/compare?a=${b.loopA}&b=${encodeURIComponent("(runs outside loops)")}`);
+    expect(res.status).toBe(200);
+    const c = (await res.json()) as { b: { runs: number; judged: number; passed: number }; paired: { pairs: number } };
+    // Outside loops: the pass, the blocked run (not judged) and the tampering fail.
+    expect(c.b).toMatchObject({ runs: 3, judged: 2, passed: 1 });
+    expect(c.paired.pairs).toBe(2);
+    expect((await fetch(`${viewer.url}api/compare?a=${b.loopA}&b=nope`)).status).toBe(404);
+  });
+
   it("never wrote a byte into the runs directory", () => {
     expect(snapshotDir(b.root)).toEqual(before);
   });

@@ -36,14 +36,14 @@ export interface ValueBar {
 /** Vertical bars of one measure per item (e.g. tokens or seconds per attempt), coloured by status. */
 export function valueChart(title: string, unit: string, bars: ValueBar[], id: string): SafeHtml {
   if (bars.length === 0) return html``;
-  const w = Math.max(320, bars.length * 22 + 60);
+  const bw = Math.min(40, Math.max(6, 900 / bars.length));
+  const w = Math.max(200, bars.length * bw + 60);
   const h = 180;
   const max = Math.max(1, ...bars.map((b) => b.value));
   const colour = { pass: "#137333", fail: "#b3261e", other: "#8a5a00" };
-  const bw = (w - 60) / bars.length;
   const rects = bars.map((b, i) => {
     const bh = (b.value / max) * (h - 50);
     return html`<rect x="${(50 + i * bw + 2).toFixed(1)}" y="${(h - 20 - bh).toFixed(1)}" width="${Math.max(2, bw - 4).toFixed(1)}" height="${bh.toFixed(1)}" fill="${colour[b.tone]}"><title>${b.label}: ${b.value.toLocaleString("en-US")} ${unit}</title></rect>`;
   });
-  return html`<figure><svg id="${id}" role="img" aria-label="${title}" width="${w}" height="${h}" viewBox="0 0 ${w} ${h}"><text x="0" y="12" font-weight="600">${title}</text><text x="46" y="34" text-anchor="end" fill="#606670">${max.toLocaleString("en-US")}</text><text x="46" y="${h - 20}" text-anchor="end" fill="#606670">0</text><line x1="50" x2="${w - 10}" y1="${h - 20}" y2="${h - 20}" stroke="#d9dce1"/>${rects}<text x="50" y="${h - 4}" fill="#606670">${unit}, one bar per attempt (green pass, red fail, brown other)</text></svg></figure>`;
+  return html`<figure><svg id="${id}" role="img" aria-label="${title}" width="${w}" height="${h}" viewBox="0 0 ${w} ${h}"><text x="0" y="12" font-weight="600">${title}</text><text x="46" y="34" text-anchor="end" fill="#606670">${max.toLocaleString("en-US")}</text><text x="46" y="${h - 20}" text-anchor="end" fill="#606670">0</text><line x1="50" x2="${w - 10}" y1="${h - 20}" y2="${h - 20}" stroke="#d9dce1"/>${rects}</svg><figcaption class="muted">${unit}, one bar per attempt in schedule order (green pass, red fail, brown blocked or error); hover a bar for its attempt</figcaption></figure>`;
 }

@@ -9,8 +9,8 @@ import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { readCatalog } from "../catalog/catalog.ts";
 import { isSafeName, resolveInside } from "../catalog/safe-read.ts";
-import { compareSides } from "../compare/compare.ts";
-import { loopOutcomes } from "../compare/load.ts";
+import { compareSides, type Comparison, type Outcome } from "../compare/compare.ts";
+import { loopOutcomes, outcomeOf } from "../compare/load.ts";
 import { html, hrefOf } from "./html.ts";
 import { page } from "./layout.ts";
 import { FILTER_KEYS, indexBody, type Filters } from "./pages/index.ts";
@@ -77,6 +77,20 @@ async function fingerprint(root: string, parts: string[]): Promise<string> {
   return h.digest("hex").slice(0, 16);
 }
 
+/** The compare choice for the runs directly in the runs directory (not in a loop); not a valid loop name. */
+export const LOOSE_RUNS = "(runs outside loops)";
+
+async function sideOf(root: string, id: string): Promise<Outcome[]> {
+  if (id !== LOOSE_RUNS) return loopOutcomes(root, [id]);
+  const cat = await readCatalog(root);
+  return cat.runs.filter((r) => r.report && r.report.role !== "baseline").map((r) => outcomeOf(r.report!, null));
+}
+
+async function compareIds(root: string, choices: string[], a: string, b: string): Promise<Comparison> {
+  for (const id of [a, b]) if (!choices.includes(id)) throw new HttpError(404, `no loop ${id} in this runs directory (give ?a=LOOP&b=LOOP)`);
+  return compareSides({ label: a, outcomes: await sideOf(root, a) }, { label: b, outcomes: await sideOf(root, b) });
+}
+
 interface Ctx {
   root: string;
   url: URL;
@@ -113,14 +127,14 @@ const routes: Record<string, Route> = {
     return { body: page({ title: `loop ${parts[0]}`, nonce, liveUrl: d.entry.finished ? undefined : hrefOf("api", "fingerprint", parts[0]!) }, loopBody(d, others)) };
   },
   compare: async ({ root, url, nonce }) => {
-    const loops = (await readCatalog(root)).loops.map((l) => l.loop_id);
+    const cat = await readCatalog(root);
+    const choices = [...cat.loops.map((l) => l.loop_id), ...(cat.runs.length ? [LOOSE_RUNS] : [])];
     const a = url.searchParams.get("a");
     const b = url.searchParams.get("b");
-    const form = compareForm(loops, a, b ?? loops.find((l) => l !== a) ?? null);
-    if (!a || !b) return { body: page({ title: "compare", nonce }, html`<h1>Compare two loops</h1>${loops.length < 2 ? html`<p class="muted">This runs directory has ${loops.length} loop(s); comparing needs two.</p>` : ""}${form}`) };
-    for (const l of [a, b]) if (!loops.includes(l)) throw new HttpError(404, `no loop ${l} in this runs directory`);
-    const c = compareSides({ label: a, outcomes: await loopOutcomes(root, [a]) }, { label: b, outcomes: await loopOutcomes(root, [b]) });
-    return { body: page({ title: `compare ${a} / ${b}`, nonce }, html`<h1>Compare: A ${a} vs B ${b}</h1>${form}${compareBody(c, a, b)}`) };
+    const form = compareForm(choices, a, b ?? choices.find((l) => l !== a) ?? null);
+    if (!a || !b) return { body: page({ title: "compare", nonce }, html`<h1>Compare two loops</h1>${choices.length < 2 ? html`<p class="muted">This runs directory has ${choices.length} set(s) of runs; comparing needs two.</p>` : ""}${form}`) };
+    const c = await compareIds(root, choices, a, b);
+    return { body: page({ title: `compare ${a} / ${b}`, nonce }, html`<h1>Compare: A ${a} vs B ${b}</h1>${form}${compareBody(c, a, b, LOOSE_RUNS)}`) };
   },
   api: async ({ root, url }, parts) => {
     if (parts[0] === "fingerprint") {
@@ -129,10 +143,9 @@ const routes: Record<string, Route> = {
       return { type: "application/json", body: JSON.stringify({ fingerprint: await fingerprint(root, rest) }) };
     }
     if (parts[0] === "compare" && parts.length === 1) {
-      const a = url.searchParams.get("a") ?? "";
-      const b = url.searchParams.get("b") ?? "";
-      if (!isSafeName(a) || !isSafeName(b)) throw new HttpError(400, "give ?a=LOOP&b=LOOP");
-      const c = compareSides({ label: a, outcomes: await loopOutcomes(root, [a]) }, { label: b, outcomes: await loopOutcomes(root, [b]) });
+      const cat = await readCatalog(root);
+      const choices = [...cat.loops.map((l) => l.loop_id), ...(cat.runs.length ? [LOOSE_RUNS] : [])];
+      const c = await compareIds(root, choices, url.searchParams.get("a") ?? "", url.searchParams.get("b") ?? "");
       return { type: "application/json", body: JSON.stringify(c) };
     }
     throw new HttpError(404, "no such API");
