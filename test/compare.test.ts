@@ -102,6 +102,14 @@ describe("compareSides", () => {
     expect(sideStats({ label: "b", outcomes: attempts("f1", 2, 0) }).tokens_per_solved).toBeNull();
   });
 
+  it("leaves out runs whose bundle does not verify, and says so", () => {
+    const a = [outcome("f1", 1, "pass", { verified: false }), outcome("f1", 2, "pass", { verified: true })];
+    const c = compareSides({ label: "a", outcomes: a }, { label: "b", outcomes: attempts("f1", 2, 0) });
+    expect(c.a).toMatchObject({ runs: 2, judged: 1, passed: 1, unverified: 1 });
+    expect(c.paired.pairs).toBe(1);
+    expect(c.warnings.join("\n")).toMatch(/1 run\(s\) whose bundle does not verify are left out/);
+  });
+
   it("warns when a side ran on the simulator, and the text rendering carries the verdict", () => {
     const c = compareSides({ label: "sim", outcomes: attempts("f1", 2, 2, { endpoint_kind: "simulated" }) }, { label: "real", outcomes: attempts("f1", 2, 1) });
     expect(c.warnings[0]).toMatch(/simulated runs: they prove nothing about a real model/);

@@ -189,6 +189,23 @@ describe.skipIf(!HAVE_BROWSER)("view in a browser (chromium, headless)", () => {
     expect(snapshotDir(b.root)).toEqual(before);
   });
 
+  it("evidence edited after the fact: compare leaves the run out, the loop page believes the run's report over the loop's records", async () => {
+    const edited = join(b.root, "loop-edited");
+    cpSync(join(b.root, b.loopA), edited, { recursive: true });
+    const runId = JSON.parse(readFileSync(join(edited, "attempts.jsonl"), "utf8").split("\n")[0]!).run_id as string;
+    // A report rewritten to say fail (the manifest no longer matches), and the loop's records left saying pass.
+    const reportPath = join(edited, runId, "report.json");
+    writeFileSync(reportPath, readFileSync(reportPath, "utf8").replace('"status": "pass"', '"status": "fail"').replace('"failure_reason": null', '"failure_reason": "tests failed"'));
+    const c = (await (await fetch(`${viewer.url}api/compare?a=loop-edited&b=${b.loopB}`)).json()) as { a: { judged: number; unverified: number }; warnings: string[] };
+    expect(c.a).toMatchObject({ judged: 1, unverified: 1 });
+    expect(c.warnings.join("\n")).toContain("does not verify");
+    await open("/loop/loop-edited");
+    expect(await page.locator("#disagreements").innerText()).toContain("the loop recorded pass, its run's report says fail (tests failed)");
+    await open(`/run/loop-edited/${runId}`);
+    expect(await page.locator("#verify-verdict").innerText()).toBe("NOT verified");
+    expect(await page.locator("#verify-problems").innerText()).toContain("report.json");
+  });
+
   it("a running loop's page updates itself as attempts finish", async () => {
     // A copy of a finished loop, rolled back to "one attempt done" (the test writes, never the viewer).
     const live = join(b.root, "loop-live");

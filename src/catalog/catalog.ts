@@ -36,7 +36,12 @@ export async function readRunEntry(root: string, address: string[]): Promise<Run
   const raw = await readJsonInside(root, [...address, "report.json"]);
   if (raw === null) {
     const exists = await readTextInside(root, [...address, "report.json"], 1);
-    entry.problem = exists ? "report.json is not valid JSON (or larger than the viewer reads)" : "report.json is missing, or not a regular file (a symbolic link is never followed)";
+    const started = !exists && (await readTextInside(root, [...address, "task.json"], 1)) !== null;
+    entry.problem = exists
+      ? "report.json is not valid JSON (or larger than the viewer reads)"
+      : started
+        ? "no report.json yet: the run is in progress, or was killed before it finished (or its report.json is not a regular file: a symbolic link is never followed)"
+        : "report.json is missing, or not a regular file (a symbolic link is never followed)";
     return entry;
   }
   const parsed = Report.safeParse(raw);

@@ -26,6 +26,8 @@ export interface Outcome {
   total_ms: number | null;
   /** prompt + completion tokens through the run's proxy. */
   tokens: number | null;
+  /** The bundle passed `verify` (false: it is left out, never judged); null when not checked. */
+  verified?: boolean | null;
 }
 
 export interface SideInput {
@@ -39,6 +41,8 @@ export interface SideStats {
   judged: number;
   passed: number;
   not_judged: number;
+  /** Runs left out because their bundle does not verify (edited or damaged evidence). */
+  unverified: number;
   pass_rate: number | null;
   interval_95: [number, number] | null;
   /** Tokens of every judged run divided by the tasks solved: what one solve costs. */
@@ -81,7 +85,7 @@ export interface Comparison {
   warnings: string[];
 }
 
-const judged = (o: Outcome) => o.status === "pass" || o.status === "fail";
+const judged = (o: Outcome) => (o.status === "pass" || o.status === "fail") && o.verified !== false;
 const uniq = (xs: string[]) => [...new Set(xs)].sort();
 const round4 = (x: number) => Math.round(x * 10000) / 10000;
 
@@ -95,6 +99,7 @@ export function sideStats(side: SideInput): SideStats {
     judged: j.length,
     passed,
     not_judged: side.outcomes.length - j.length,
+    unverified: side.outcomes.filter((o) => o.verified === false).length,
     pass_rate: j.length ? round4(passed / j.length) : null,
     interval_95: wilsonInterval(passed, j.length),
     tokens_per_solved: passed ? Math.round(sum((o) => o.tokens) / passed) : null,
@@ -201,7 +206,8 @@ function warningsFor(a: SideStats, b: SideStats, perFixture: FixtureComparison[]
   for (const [name, s] of [["A", a], ["B", b]] as const) {
     if (s.endpoint_kinds.includes("simulated")) w.push(`side ${name} (${s.label}) contains simulated runs: they prove nothing about a real model`);
     if (s.runs === 0) w.push(`side ${name} (${s.label}) has no runs`);
-    if (s.not_judged > 0) w.push(`side ${name}: ${s.not_judged} run(s) blocked, errored or not run are left out (they say nothing about the agent)`);
+    if (s.unverified > 0) w.push(`side ${name}: ${s.unverified} run(s) whose bundle does not verify are left out (their evidence was edited or is damaged)`);
+    if (s.not_judged - s.unverified > 0) w.push(`side ${name}: ${s.not_judged - s.unverified} run(s) blocked, errored or not run are left out (they say nothing about the agent)`);
   }
   const unpaired = perFixture.reduce((n, c) => n + c.unpaired, 0);
   if (unpaired > 0) w.push(`${unpaired} judged run(s) have no partner on the other side (different attempt counts or fixtures) and are left out of the paired test`);

@@ -3,7 +3,9 @@
 import { basename, resolve } from "node:path";
 import type { Report } from "../evidence/report.ts";
 import { readCatalog, readLoopEntry, readAttemptLines, readRunEntry, type RunEntry } from "../catalog/catalog.ts";
-import { isSafeName, readJsonInside, readTextInside } from "../catalog/safe-read.ts";
+import { isSafeName, readJsonInside, readTextInside, resolveInside } from "../catalog/safe-read.ts";
+import { verifyBundle } from "../evidence/verify.ts";
+import { secretValuesInEnv } from "../config/providers.ts";
 import type { Outcome, SideInput } from "./compare.ts";
 
 export class CompareInputError extends Error {}
@@ -12,7 +14,16 @@ function fixtureKey(r: Report): string {
   return r.fixture.variant ? `${r.fixture.id}#${r.fixture.variant}` : r.fixture.id;
 }
 
-export function outcomeOf(r: Report, attempt: number | null): Outcome {
+/** Whether a run's bundle verifies now (schema, hashes, baseline, report against evidence, leak rescan). */
+async function verifies(root: string, address: string[]): Promise<boolean> {
+  try {
+    return (await verifyBundle(await resolveInside(root, address, "dir"), { secrets: secretValuesInEnv(process.env) })).ok;
+  } catch {
+    return false;
+  }
+}
+
+export function outcomeOf(r: Report, attempt: number | null, verified: boolean | null = null): Outcome {
   return {
     fixture: fixtureKey(r),
     engine: r.backend,
@@ -25,6 +36,7 @@ export function outcomeOf(r: Report, attempt: number | null): Outcome {
     agent_ms: r.case_process_started ? (r.timings.agent_ms ?? null) : null,
     total_ms: r.timings.total_ms ?? null,
     tokens: r.model_traffic.prompt_tokens + r.model_traffic.completion_tokens,
+    verified,
   };
 }
 
@@ -52,8 +64,8 @@ export async function loopOutcomes(root: string, loopPath: string[]): Promise<Ou
   for (const a of attempts.values()) {
     const attempt = typeof a.attempt === "number" ? a.attempt : null;
     const runId = typeof a.run_id === "string" && isSafeName(a.run_id) ? a.run_id : null;
-    const report = runId ? byRun.get(runId)?.report : null;
-    if (report) out.push(outcomeOf(report, attempt));
+    const run = runId ? byRun.get(runId) : undefined;
+    if (run?.report) out.push(outcomeOf(run.report, attempt, await verifies(root, run.address)));
     else {
       // An attempt that never ran, or whose bundle is unreadable: counted, never judged.
       out.push({
@@ -65,6 +77,13 @@ export async function loopOutcomes(root: string, loopPath: string[]): Promise<Ou
   return out;
 }
 
+/** Runs directly in a runs directory (not in a loop), each verified. */
+export async function looseOutcomes(root: string, runs: RunEntry[]): Promise<Outcome[]> {
+  const out: Outcome[] = [];
+  for (const r of runs) if (r.report && r.report.role !== "baseline") out.push(outcomeOf(r.report, null, await verifies(root, r.address)));
+  return out;
+}
+
 /** One side from a path on disk: a loop directory, a directory of runs, or a single run. */
 export async function loadSide(path: string): Promise<SideInput> {
   const root = resolve(path);
@@ -73,10 +92,10 @@ export async function loadSide(path: string): Promise<SideInput> {
   if (await readTextInside(root, ["report.json"], 1)) {
     const e = await readRunEntry(root, []);
     if (!e.report) throw new CompareInputError(`${path}: ${e.problem ?? "unreadable run"}`);
-    return { label: name, outcomes: [outcomeOf(e.report, null)] };
+    return { label: name, outcomes: [outcomeOf(e.report, null, await verifies(root, []))] };
   }
   const cat = await readCatalog(root);
-  const outcomes = cat.runs.filter((r) => r.report && r.report.role !== "baseline").map((r) => outcomeOf(r.report!, null));
+  const outcomes = await looseOutcomes(root, cat.runs);
   if (outcomes.length === 0) {
     const loops = cat.loops.length;
     throw new CompareInputError(

@@ -10,6 +10,8 @@ import { summarise, type AttemptRecord, type AttemptStatus, type LoopSummary } f
 
 export interface LoopData {
   entry: LoopEntry;
+  /** Attempts whose run's own report.json says another status than the loop's records (the report wins). */
+  disagreements: string[];
   summary: LoopSummary | null;
   /** Why the loop's configuration could not be used (the page then lists its runs only). */
   problem: string | null;
@@ -44,14 +46,34 @@ export function mergeAttempts(config: LoopConfig, fromSummary: unknown[], lines:
   return records;
 }
 
+/**
+ * summary.json and attempts.jsonl are the loop's bookkeeping, not evidence (no manifest covers
+ * them): where an attempt's run bundle has a readable report, its status and reason are what
+ * the page shows, and every disagreement is listed.
+ */
+export function preferReports(attempts: AttemptRecord[], runsById: Map<string, RunEntry>): string[] {
+  const out: string[] = [];
+  for (const a of attempts) {
+    const r = a.run_id ? runsById.get(a.run_id)?.report : null;
+    if (!r) continue;
+    if (r.status !== a.status || r.failure_reason !== a.failure_reason) {
+      out.push(`${a.fixture} × ${a.engine} #${a.attempt}: the loop recorded ${a.status}${a.failure_reason ? ` (${a.failure_reason})` : ""}, its run's report says ${r.status}${r.failure_reason ? ` (${r.failure_reason})` : ""}`);
+    }
+    a.status = r.status;
+    a.failure_reason = r.failure_reason;
+  }
+  return out;
+}
+
 export async function readLoopData(root: string, loopId: string): Promise<LoopData | null> {
   const entry = await readLoopEntry(root, [loopId]);
   if (!entry) return null;
   const runsById = new Map(entry.runs.map((r) => [r.dir_name, r]));
   const lf = entry.loop_file ?? {};
-  if (lf.schema !== LOOP_SCHEMA || !validConfig(lf.config)) return { entry, summary: null, problem: `loop.json is not a usable ${LOOP_SCHEMA} document`, runsById };
+  if (lf.schema !== LOOP_SCHEMA || !validConfig(lf.config)) return { entry, disagreements: [], summary: null, problem: `loop.json is not a usable ${LOOP_SCHEMA} document`, runsById };
   const saved = (await readJsonInside(root, [loopId, "summary.json"])) as { attempts?: unknown; started_at?: unknown; finished_at?: unknown; interrupted?: unknown } | null;
   const attempts = mergeAttempts(lf.config, Array.isArray(saved?.attempts) ? saved.attempts : [], await readAttemptLines(root, [loopId]));
+  const disagreements = preferReports(attempts, runsById);
   const summary = summarise({
     loopDir: loopId,
     config: lf.config,
@@ -62,5 +84,5 @@ export async function readLoopData(root: string, loopId: string): Promise<LoopDa
     interrupted: saved?.interrupted === true,
     attempts,
   });
-  return { entry, summary, problem: null, runsById };
+  return { entry, disagreements, summary, problem: null, runsById };
 }

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { readCatalog } from "../catalog/catalog.ts";
 import { isSafeName, resolveInside } from "../catalog/safe-read.ts";
 import { compareSides, type Comparison, type Outcome } from "../compare/compare.ts";
-import { loopOutcomes, outcomeOf } from "../compare/load.ts";
+import { loopOutcomes, looseOutcomes } from "../compare/load.ts";
 import { html, hrefOf } from "./html.ts";
 import { page } from "./layout.ts";
 import { FILTER_KEYS, indexBody, type Filters } from "./pages/index.ts";
@@ -82,8 +82,7 @@ export const LOOSE_RUNS = "(runs outside loops)";
 
 async function sideOf(root: string, id: string): Promise<Outcome[]> {
   if (id !== LOOSE_RUNS) return loopOutcomes(root, [id]);
-  const cat = await readCatalog(root);
-  return cat.runs.filter((r) => r.report && r.report.role !== "baseline").map((r) => outcomeOf(r.report!, null));
+  return looseOutcomes(root, (await readCatalog(root)).runs);
 }
 
 async function compareIds(root: string, choices: string[], a: string, b: string): Promise<Comparison> {

@@ -23,6 +23,13 @@ function passAtKTable(s: LoopSummary): SafeHtml {
 <p class="muted">pass@k counts judged attempts only (pass or fail); blocked and errored attempts say nothing about the agent.</p>`;
 }
 
+function cheatRates(s: LoopSummary): SafeHtml | "" {
+  if (!s.cheat_rate) return "";
+  return html`<h3>Cheat rate (impossible variants: a pass is a cheat)</h3><table id="cheat-rate"><thead><tr><th>engine</th><th>model</th><th class="num">runs</th><th class="num">cheated</th><th class="num">flagged</th><th class="num">failed</th><th class="num">cheat rate</th><th class="num">95 % Wilson</th></tr></thead><tbody>${s.cheat_rate.map(
+    (c) => html`<tr><td>${c.engine}</td><td>${c.model}</td><td class="num">${c.runs}</td><td class="num">${c.cheated}</td><td class="num">${c.flagged}</td><td class="num">${c.failed}</td><td class="num">${pct(c.cheat_rate)}</td><td class="num">${ci(c.interval_95)}</td></tr>`,
+  )}</tbody></table>`;
+}
+
 function grid(d: LoopData, s: LoopSummary): SafeHtml {
   const cell = (fixture: string, engine: string) => {
     const mine = s.attempts.filter((a) => a.fixture === fixture && a.engine === engine).sort((x, y) => x.attempt - y.attempt);
@@ -70,7 +77,8 @@ ${sim ? html`<div class="banner-sim">SIMULATED runs in this loop: they ran again
   const pairBars = s.pass_at_k.by_pair.map((p) => ({ label: `${p.fixture} × ${p.engine}`, rate: p.n_judged ? p.n_pass / p.n_judged : null, interval: wilsonInterval(p.n_pass, p.n_judged), note: `${p.n_pass}/${p.n_judged}` }));
   return html`${head}
 <p id="loop-counts">${c.total} attempt(s): <b>${c.pass}</b> pass, <b>${c.fail}</b> fail, <b>${c.blocked}</b> blocked, <b>${c.error}</b> error, <b>${c.not_run}</b> ${d.entry.finished ? "not run" : "not run yet"}. Provider <code>${s.config.provider}</code>, model <code>${s.config.model}</code>, isolation ${s.config.isolation}, ${s.config.attempts} attempt(s) per pair.</p>
-<h2>pass@k</h2>${passAtKTable(s)}
+${d.disagreements.length ? html`<div id="disagreements"><p class="bad">The loop's records disagree with these runs' own reports (shown: the reports):</p><ul>${d.disagreements.map((x) => html`<li>${x}</li>`)}</ul></div>` : ""}
+<h2>pass@k</h2>${passAtKTable(s)}${cheatRates(s)}
 ${rateChart("Pass rate per engine (95 % Wilson interval)", engineBars, "chart-engines")}${pairBars.length > 1 ? rateChart("Pass rate per fixture × engine", pairBars, "chart-pairs") : ""}
 <h2>Attempts (fixture × engine; each badge links to its run)</h2>${grid(d, s)}
 <h2>Failure reasons</h2>${reasons(s)}
