@@ -206,6 +206,25 @@ describe.skipIf(!HAVE_BROWSER)("view in a browser (chromium, headless)", () => {
     expect(await page.locator("#verify-problems").innerText()).toContain("report.json");
   });
 
+  it("a run still being written: its page and the run list update by themselves when its report arrives", async () => {
+    const id = "20261231T000000Z-r1-string-slugify-99";
+    const dir = join(b.root, id);
+    cpSync(join(b.root, b.pass.run_id), dir, { recursive: true });
+    const report = readFileSync(join(dir, "report.json"), "utf8");
+    rmSync(join(dir, "report.json"));
+    await open(`/run/${id}`);
+    expect(await page.locator("main").innerText()).toContain("still being written");
+    expect(await page.locator('#timeline li[data-type="run_started"]').count()).toBe(1);
+    writeFileSync(join(dir, "report.json"), report);
+    await page.waitForSelector("#verify", { timeout: 15_000 });
+    expect(await page.locator("h1 .status").innerText()).toBe("pass");
+    rmSync(join(dir, "report.json"));
+    await open("/");
+    expect(await page.locator(`#runs tr[data-run="${id}"]`).innerText()).toContain("running (no report.json yet)");
+    writeFileSync(join(dir, "report.json"), report);
+    await page.waitForSelector(`#runs tr[data-run="${id}"] .status`, { timeout: 15_000 });
+  });
+
   it("a running loop's page updates itself as attempts finish", async () => {
     // A copy of a finished loop, rolled back to "one attempt done" (the test writes, never the viewer).
     const live = join(b.root, "loop-live");

@@ -2,9 +2,10 @@
 // directories (`<runs-dir>/loop-*/`, holding loop.json and one bundle per attempt) and the
 // runs inside them. Every report is schema-checked; a bundle whose report does not parse is
 // listed with its problem rather than dropped, so tampering is visible, never silent.
-import { basename } from "node:path";
+import { lstat } from "node:fs/promises";
+import { basename, join } from "node:path";
 import { Report } from "../evidence/report.ts";
-import { listDirsInside, readJsonInside, readJsonlInside, readTextInside } from "./safe-read.ts";
+import { listDirsInside, readJsonInside, readJsonlInside, readTextInside, resolveInside } from "./safe-read.ts";
 
 export interface RunEntry {
   /** Path components under the runs dir: `[run_id]`, `[loop_id, run_id]`, plus `baseline` for a baseline. */
@@ -14,6 +15,8 @@ export interface RunEntry {
   report: Report | null;
   /** Why the report could not be read (missing, not JSON, not cto-harness/report@1). */
   problem: string | null;
+  /** task.json but no report.json yet: a run being written (or killed before its end). */
+  in_progress: boolean;
 }
 
 export interface LoopEntry {
@@ -32,15 +35,19 @@ export interface Catalog {
 }
 
 export async function readRunEntry(root: string, address: string[]): Promise<RunEntry> {
-  const entry: RunEntry = { address, dir_name: address[address.length - 1] ?? basename(root), loop_id: null, report: null, problem: null };
+  const entry: RunEntry = { address, dir_name: address[address.length - 1] ?? basename(root), loop_id: null, report: null, problem: null, in_progress: false };
   const raw = await readJsonInside(root, [...address, "report.json"]);
   if (raw === null) {
     const exists = await readTextInside(root, [...address, "report.json"], 1);
-    const started = !exists && (await readTextInside(root, [...address, "task.json"], 1)) !== null;
+    // In progress only when there is no report.json entry at all: a planted link or a FIFO in its place is a problem, not a run.
+    const dir = await resolveInside(root, address, "dir").catch(() => null);
+    const noEntry = dir !== null && (await lstat(join(dir, "report.json")).catch(() => null)) === null;
+    const started = !exists && noEntry && (await readTextInside(root, [...address, "task.json"], 1)) !== null;
+    entry.in_progress = started;
     entry.problem = exists
       ? "report.json is not valid JSON (or larger than the viewer reads)"
       : started
-        ? "no report.json yet: the run is in progress, or was killed before it finished (or its report.json is not a regular file: a symbolic link is never followed)"
+        ? "no report.json yet: the run is in progress, or was killed before it finished"
         : "report.json is missing, or not a regular file (a symbolic link is never followed)";
     return entry;
   }

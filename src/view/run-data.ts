@@ -76,6 +76,6 @@ export async function readRunData(root: string, address: string[]): Promise<RunD
     markers: await readMarkers(root, address),
     baseline: hasBaseline ? await readRunEntry(root, at("baseline")) : null,
     verify: entry.report ? await liveVerify(root, address) : { error: "no report.json yet: nothing to verify" },
-    inProgress: entry.report === null && (await readTextInside(root, at("task.json"), 1)) !== null,
+    inProgress: entry.in_progress,
   };
 }

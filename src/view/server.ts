@@ -106,7 +106,9 @@ const routes: Record<string, Route> = {
       const v = url.searchParams.get(k);
       if (v) f[k] = v;
     }
-    const live = cat.loops.some((l) => !l.finished) ? "/api/fingerprint" : undefined;
+    // Live while a loop runs or a run is being written (its directory has no report.json yet).
+    const busy = cat.loops.some((l) => !l.finished) || cat.runs.some((r) => r.in_progress);
+    const live = busy ? "/api/fingerprint" : undefined;
     return { body: page({ title: "runs", nonce, liveUrl: live }, indexBody(root, cat, f)) };
   },
   run: async ({ root, nonce }, parts) => {

@@ -43,7 +43,7 @@ export function runLink(r: RunEntry): string {
 
 function runRow(r: RunEntry): SafeHtml {
   const rep = r.report;
-  if (!rep) return html`<tr data-run="${r.dir_name}"><td><a href="${runLink(r)}">${r.dir_name}</a></td><td colspan="8" class="bad">${r.problem}</td></tr>`;
+  if (!rep) return html`<tr data-run="${r.dir_name}"><td><a href="${runLink(r)}">${r.dir_name}</a></td><td colspan="9" class="${r.in_progress ? "warn" : "bad"}">${r.in_progress ? "running (no report.json yet)" : r.problem}</td></tr>`;
   const tokens = rep.model_traffic.prompt_tokens + rep.model_traffic.completion_tokens;
   return html`<tr data-run="${r.dir_name}" data-endpoint="${rep.endpoint_kind}">
 <td><a href="${runLink(r)}">${r.dir_name}</a>${r.loop_id ? html`<br><span class="muted">in <a href="${hrefOf("loop", r.loop_id)}">${r.loop_id}</a></span>` : ""}</td>
