@@ -16,14 +16,21 @@ function fixtureKey(r: Report): string {
 
 /** Whether a run's bundle verifies now (schema, hashes, baseline, report against evidence, leak rescan). */
 async function verifies(root: string, address: string[]): Promise<boolean> {
+  let secrets: string[] = [];
   try {
-    return (await verifyBundle(await resolveInside(root, address, "dir"), { secrets: secretValuesInEnv(process.env) })).ok;
+    secrets = secretValuesInEnv(process.env);
+  } catch {
+    // A broken cto-harness.config.yaml here says nothing about the bundles: verify without a leak rescan.
+  }
+  try {
+    return (await verifyBundle(await resolveInside(root, address, "dir"), { secrets })).ok;
   } catch {
     return false;
   }
 }
 
-export function outcomeOf(r: Report, attempt: number | null, verified: boolean | null = null): Outcome {
+/** `dirName`: the run's directory, what links use (a report's own run_id is only a claim). */
+export function outcomeOf(r: Report, attempt: number | null, verified: boolean | null = null, dirName = r.run_id): Outcome {
   return {
     fixture: fixtureKey(r),
     engine: r.backend,
@@ -31,7 +38,7 @@ export function outcomeOf(r: Report, attempt: number | null, verified: boolean |
     provider: r.case_model_provider,
     endpoint_kind: r.endpoint_kind,
     attempt,
-    run_id: r.run_id,
+    run_id: dirName,
     status: r.status,
     agent_ms: r.case_process_started ? (r.timings.agent_ms ?? null) : null,
     total_ms: r.timings.total_ms ?? null,
@@ -65,7 +72,7 @@ export async function loopOutcomes(root: string, loopPath: string[]): Promise<Ou
     const attempt = typeof a.attempt === "number" ? a.attempt : null;
     const runId = typeof a.run_id === "string" && isSafeName(a.run_id) ? a.run_id : null;
     const run = runId ? byRun.get(runId) : undefined;
-    if (run?.report) out.push(outcomeOf(run.report, attempt, await verifies(root, run.address)));
+    if (run?.report) out.push(outcomeOf(run.report, attempt, await verifies(root, run.address), run.dir_name));
     else {
       // An attempt that never ran, or whose bundle is unreadable: counted, never judged.
       out.push({
@@ -80,7 +87,7 @@ export async function loopOutcomes(root: string, loopPath: string[]): Promise<Ou
 /** Runs directly in a runs directory (not in a loop), each verified. */
 export async function looseOutcomes(root: string, runs: RunEntry[]): Promise<Outcome[]> {
   const out: Outcome[] = [];
-  for (const r of runs) if (r.report && r.report.role !== "baseline") out.push(outcomeOf(r.report, null, await verifies(root, r.address)));
+  for (const r of runs) if (r.report && r.report.role !== "baseline") out.push(outcomeOf(r.report, null, await verifies(root, r.address), r.dir_name));
   return out;
 }
 
