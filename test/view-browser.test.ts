@@ -12,6 +12,7 @@ import { chromium, type Browser, type Page } from "playwright-core";
 import { startViewer, type Viewer } from "../src/view/server.ts";
 import { makeViewBundles, XSS_FILE, XSS_SUMMARY, type ViewBundles } from "./helpers/view-bundles.ts";
 import { snapshotDir } from "./helpers/hostile.ts";
+import { tempDir } from "./helpers/run-env.ts";
 
 const CHROMIUM = process.env.CTO_HARNESS_CHROMIUM ?? "/usr/bin/chromium";
 const HAVE_BROWSER = existsSync(CHROMIUM);
@@ -46,7 +47,8 @@ describe.skipIf(!HAVE_BROWSER)("view in a browser (chromium, headless)", () => {
     b = await makeViewBundles();
     before = snapshotDir(b.root);
     viewer = await startViewer({ root: b.root, port: 0 });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
+    // Its own HOME, so chromium's crash-report and NSS directories land in the test's temp dir, not the user's.
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"], env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: tempDir("view-browser-home") } });
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   }, 240_000);
 
