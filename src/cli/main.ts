@@ -15,6 +15,8 @@ import { register as registerHealth } from "./commands/health.ts";
 import { register as registerSot } from "./commands/sot.ts";
 import { register as registerDoctor } from "./commands/doctor.ts";
 import { register as registerKeys } from "./commands/keys.ts";
+import { register as registerView } from "./commands/view.ts";
+import { register as registerCompare } from "./commands/compare.ts";
 
 const program = new Command("cto-harness")
   .description("Proves, with evidence a sceptic accepts, whether a coding agent driven by a local model can fix a task.")
@@ -29,6 +31,8 @@ for (const register of [
   registerProbe,
   registerProxy,
   registerVerify,
+  registerView,
+  registerCompare,
   registerHealth,
   registerDoctor,
   registerSot,

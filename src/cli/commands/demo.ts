@@ -47,5 +47,6 @@ export function register(program: Command): void {
         json: o.json,
       });
       if (decided.fallback) process.stderr.write(renderFallbackWarning(decided.fallback));
+      process.stderr.write(`See its proof chain in a browser: npx cto-harness view${o.runsDir ? ` ${o.runsDir}` : ""}\n`);
     });
 }
