@@ -9,7 +9,8 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { ensureLlamaServer, ensureTinyModel, spawnLlamaServer, startLlamaServer, type LlamaInstall, type LlamaServerOptions, type RunningLlamaServer } from "../../test/real/llama-server.ts";
 import { EXCHANGES, RECORDING_KEY, type Exchange, type ServerSetup } from "./exchanges.ts";
-import { recordResponse, scrubResponse, type RecordedResponse } from "./shapes.ts";
+import { sendExchange } from "./replay.ts";
+import { scrubResponse, type RecordedResponse } from "./shapes.ts";
 
 function setupOptions(setup: ServerSetup, install: LlamaInstall, model: string): LlamaServerOptions {
   const base: LlamaServerOptions = { install, model };
@@ -28,25 +29,13 @@ function setupOptions(setup: ServerSetup, install: LlamaInstall, model: string):
   }
 }
 
-export async function send(origin: string, ex: Exchange): Promise<RecordedResponse> {
-  const headers: Record<string, string> = {};
-  if (ex.auth === "good") headers.authorization = `Bearer ${RECORDING_KEY}`;
-  if (ex.auth === "wrong") headers.authorization = "Bearer wrong-key";
-  let body: string | undefined;
-  if (ex.rawBody !== undefined) body = ex.rawBody;
-  else if (ex.body !== undefined) body = JSON.stringify(ex.body);
-  if (body !== undefined) headers["content-type"] = "application/json";
-  const res = await fetch(`${origin}${ex.path}`, { method: ex.method, headers, body, signal: AbortSignal.timeout(60_000) });
-  return recordResponse(res.status, res.headers, await res.text());
-}
-
 /** The first answer of a starting server that is not "connection refused" (llama.cpp listens before loading). */
 async function firstAnswerWhileStarting(opts: LlamaServerOptions, ex: Exchange): Promise<{ server: RunningLlamaServer; response: RecordedResponse | null }> {
   const server = await spawnLlamaServer(opts);
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
     try {
-      const r = await send(server.origin, ex);
+      const r = await sendExchange(server.origin, ex, RECORDING_KEY);
       return { server, response: r.status === 503 ? r : null };
     } catch {
       await new Promise((r) => setTimeout(r, 2));
@@ -84,7 +73,7 @@ async function main(): Promise<void> {
           server = await startLlamaServer(setupOptions(ex.setup, install, model));
           servers.set(ex.setup, server);
         }
-        response = await send(server.origin, ex);
+        response = await sendExchange(server.origin, ex, RECORDING_KEY);
       }
       const recording = {
         llama_cpp_commit: install.commit,
