@@ -50,7 +50,7 @@ fi
 
 # 2. The llama.cpp source from the bundle, at the pinned commit.
 tar -xzf "$tgz_cache" -C "$work" package/llama/gitRelease.bundle
-git clone --quiet "$work/package/llama/gitRelease.bundle" "$work/src"
+git -c advice.detachedHead=false clone --quiet "$work/package/llama/gitRelease.bundle" "$work/src"
 head="$(git -C "$work/src" rev-parse HEAD)"
 if [ "$head" != "$SOURCE_COMMIT" ]; then
   echo "build.sh: bundle HEAD is $head, pinned $SOURCE_COMMIT" >&2; exit 3

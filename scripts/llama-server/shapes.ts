@@ -84,7 +84,7 @@ export function parseSse(raw: string): { events: SseEvent[]; framing: SseFraming
 const SCRUBBED = "<scrubbed>";
 
 /** Keys whose values are per-request or per-machine: replaced, the key kept. */
-const SCRUB_KEYS = new Set(["id", "created", "model_path", "modified_at", "system_fingerprint", "n_params", "size"]);
+const SCRUB_KEYS = new Set(["id", "created", "model_path", "modified_at"]);
 
 export function scrub(value: unknown, key = ""): unknown {
   if (Array.isArray(value)) return value.map((v) => scrub(v, key));
