@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { startSimulator, type SimServer } from "../src/sim/server.ts";
 import { RECORDED_MODEL, RECORDING_KEY, type SimStandIn } from "../scripts/llama-server/exchanges.ts";
 import { sendExchange, type ExchangeRequest } from "../scripts/llama-server/replay.ts";
-import { chunkOrder, chunkShapes, shapeOf, type RecordedResponse } from "../scripts/llama-server/shapes.ts";
+import { comparable, type RecordedResponse } from "../scripts/llama-server/shapes.ts";
 
 const DATA = join(import.meta.dirname, "data/llamacpp-real");
 
@@ -27,39 +27,6 @@ const recordings: Recording[] = readdirSync(DATA)
   .filter((f) => f.endsWith(".json"))
   .sort()
   .map((f) => JSON.parse(readFileSync(join(DATA, f), "utf8")) as Recording);
-
-/** Values that name things (not generated text): they must be equal, not only typed alike. */
-const ENUMERATED = new Set(["object", "finish_reason", "role", "type", "owned_by", "code", "status", "format"]);
-
-export function enumeratedValues(value: unknown, path = "", out: Record<string, unknown> = {}): Record<string, unknown> {
-  if (Array.isArray(value)) value.slice(0, 1).forEach((v) => enumeratedValues(v, `${path}[]`, out));
-  else if (value !== null && typeof value === "object") {
-    for (const [k, v] of Object.entries(value)) {
-      const p = path ? `${path}.${k}` : k;
-      if (ENUMERATED.has(k) && (typeof v !== "object" || v === null)) out[p] = v;
-      else enumeratedValues(v, p, out);
-    }
-  }
-  return out;
-}
-
-function comparable(r: RecordedResponse): Record<string, unknown> {
-  const base = { status: r.status, content_type: r.content_type, kind: r.kind };
-  switch (r.kind) {
-    case "json":
-      return { ...base, shape: shapeOf(r.json), values: enumeratedValues(r.json) };
-    case "sse": {
-      const events = r.events ?? [];
-      const values: Record<string, unknown> = {};
-      for (const e of events) if (e.kind === "data") Object.assign(values, enumeratedValues(e.json));
-      return { ...base, framing: { ...r.framing, comment_lines: undefined }, order: chunkOrder(events), shapes: chunkShapes(events), values };
-    }
-    case "text":
-      return { ...base, text: r.text };
-    case "empty":
-      return base;
-  }
-}
 
 const sims: SimServer[] = [];
 afterAll(async () => {

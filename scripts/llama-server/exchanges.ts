@@ -43,8 +43,12 @@ const weatherTool = {
     parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] },
   },
 };
-/** Greedy and short: a random model's answer repeats and stays small. */
-const sampling = { temperature: 0, max_tokens: 8 };
+/**
+ * Short, and sampled with a fixed seed: greedy decoding of the random model writes only
+ * newlines, which llama.cpp's tool-aware stream parser holds back; two tokens are also fewer
+ * than the simulator's answer, so both end `length`.
+ */
+const sampling = { temperature: 1, seed: 7, max_tokens: 2 };
 const content = { scenario: "V1", reasoningTokens: 0 };
 
 export const EXCHANGES: readonly Exchange[] = [

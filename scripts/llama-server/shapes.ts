@@ -84,7 +84,9 @@ export function parseSse(raw: string): { events: SseEvent[]; framing: SseFraming
 const SCRUBBED = "<scrubbed>";
 
 /** Keys whose values are per-request or per-machine: replaced, the key kept. */
-const SCRUB_KEYS = new Set(["id", "created", "model_path", "modified_at"]);
+const SCRUB_KEYS = new Set(["created", "model_path", "modified_at", "media_marker"]);
+/** Generated ids (completions `chatcmpl-…`, tool calls: 32 random letters); a model's `id` stays. */
+const GENERATED_ID = /^(chatcmpl-[A-Za-z0-9]+|[A-Za-z0-9]{24,})$/;
 
 export function scrub(value: unknown, key = ""): unknown {
   if (Array.isArray(value)) return value.map((v) => scrub(v, key));
@@ -100,6 +102,7 @@ export function scrub(value: unknown, key = ""): unknown {
     }
     return out;
   }
+  if (key === "id" && typeof value === "string" && GENERATED_ID.test(value)) return SCRUBBED;
   if (SCRUB_KEYS.has(key) && value !== null && (typeof value === "string" || typeof value === "number")) {
     return typeof value === "number" ? 0 : SCRUBBED;
   }
@@ -166,3 +169,38 @@ export function chunkShapes(events: readonly SseEvent[]): Record<string, unknown
   }
   return shapes;
 }
+
+/** Values that name things (not generated text): they must be equal, not only typed alike. */
+const ENUMERATED = new Set(["object", "finish_reason", "role", "type", "owned_by", "code", "status", "format"]);
+
+export function enumeratedValues(value: unknown, path = "", out: Record<string, unknown> = {}): Record<string, unknown> {
+  if (Array.isArray(value)) value.slice(0, 1).forEach((v) => enumeratedValues(v, `${path}[]`, out));
+  else if (value !== null && typeof value === "object") {
+    for (const [k, v] of Object.entries(value)) {
+      const p = path ? `${path}.${k}` : k;
+      if (ENUMERATED.has(k) && (typeof v !== "object" || v === null)) out[p] = v;
+      else enumeratedValues(v, p, out);
+    }
+  }
+  return out;
+}
+
+/** What must be equal between the simulator's answer and the recorded one. */
+export function comparable(r: RecordedResponse): Record<string, unknown> {
+  const base = { status: r.status, content_type: r.content_type, server: r.server, kind: r.kind };
+  switch (r.kind) {
+    case "json":
+      return { ...base, shape: shapeOf(r.json), values: enumeratedValues(r.json) };
+    case "sse": {
+      const events = r.events ?? [];
+      const values: Record<string, unknown> = {};
+      for (const e of events) if (e.kind === "data") Object.assign(values, enumeratedValues(e.json));
+      return { ...base, framing: { ...r.framing, comment_lines: undefined }, order: chunkOrder(events), shapes: chunkShapes(events), values };
+    }
+    case "text":
+      return { ...base, text: r.text };
+    case "empty":
+      return base;
+  }
+}
+

@@ -13,7 +13,7 @@ import { completionTokens } from "./answer.ts";
 import { llamacppProps, modelList, jsonReply, ollamaTags, type PlainReply } from "./discovery.ts";
 import { errorReply, type ErrorKind, type ErrorReply } from "./errors.ts";
 import { fixtureSolveSource } from "./fixture-source.ts";
-import { FLAVOURS, PROFILES, isFlavour, type Flavour, type FlavourProfile } from "./flavours.ts";
+import { FLAVOURS, PROFILES, answeredModel, contentTypeFor, isFlavour, type Flavour, type FlavourProfile } from "./flavours.ts";
 import { completionId, formatEvent, renderCompletion, renderStream, streamErrorPayload, toolCallId, type RenderMeta } from "./render.ts";
 import { readChatRequest, type ChatView } from "./request.ts";
 import {
@@ -107,8 +107,9 @@ export function requiresAuth(profile: FlavourProfile, path: string): boolean {
     case "sglang":
       return !(path.startsWith("/health") || path === "/metrics");
     case "llamacpp":
-      // llama.cpp's public endpoints answer without a key.
-      return !["/health", "/v1/health", "/models", "/v1/models", "/api/tags"].includes(path);
+      // Only /health answers without a key (recorded: auth-models.json, auth-health.json). Builds
+      // before the 2026 server rewrite also left /models, /v1/models and /api/tags public.
+      return path !== "/health" && path !== "/v1/health";
     case "ollama":
       return path !== "/";
   }
@@ -153,7 +154,9 @@ export async function startSimulator(opts: SimOptions = {}): Promise<SimServer> 
   function head(res: http.ServerResponse, record: SimRequestRecord, status: number, headers: Record<string, string>): void {
     record.status = status;
     const server: Record<string, string> = profile.serverHeader !== null ? { server: profile.serverHeader } : {};
-    res.writeHead(status, { ...server, ...headers, [SIMULATOR_HEADER]: flavour });
+    const type = headers["content-type"];
+    const shaped = type === "application/json" ? contentTypeFor(profile, "json") : type?.startsWith("text/event-stream") ? contentTypeFor(profile, "sse") : type;
+    res.writeHead(status, { ...server, ...headers, ...(shaped !== undefined ? { "content-type": shaped } : {}), [SIMULATOR_HEADER]: flavour });
   }
 
   function send(res: http.ServerResponse, record: SimRequestRecord, reply: PlainReply | ErrorReply): void {
@@ -216,7 +219,7 @@ export async function startSimulator(opts: SimOptions = {}): Promise<SimServer> 
     const meta: RenderMeta = {
       id: completionId(profile),
       created: Math.floor(Date.now() / 1000),
-      model: view.model ?? models[0] ?? DEFAULT_MODEL,
+      model: answeredModel(profile, view.model, models) ?? models[0] ?? DEFAULT_MODEL,
       promptTokens: view.promptTokens,
       includeUsage: view.includeUsage,
       toolCallIds: answer.toolCalls.map(() => toolCallId(profile)),
@@ -279,15 +282,14 @@ export async function startSimulator(opts: SimOptions = {}): Promise<SimServer> 
     let body: unknown;
     try {
       body = JSON.parse(raw);
-    } catch {
-      return sendError(res, record, { kind: "bad-request", message: "Invalid JSON in request body" });
+    } catch (error) {
+      return sendError(res, record, { kind: "invalid-json", detail: (error as Error).message });
     }
     const view = readChatRequest(body);
     record.model = view.model;
     record.stream = view.stream;
     record.tools = view.tools.map((t) => t.name);
     record.messageCount = view.messages.length;
-    if (profile.kind === "llamacpp" && loading) return sendError(res, record, { kind: "loading" });
     const plan = await planChat(scenario!, view, ctx);
     if (plan.kind === "error") return sendError(res, record, plan.error);
     await answerChat(view, plan, res, record);
@@ -312,13 +314,14 @@ export async function startSimulator(opts: SimOptions = {}): Promise<SimServer> 
 
   async function route(req: http.IncomingMessage, res: http.ServerResponse, method: string, path: string, record: SimRequestRecord): Promise<void> {
 
+    // llama.cpp answers "Loading model" on every route, before it checks the key (server-http.cpp).
+    if (profile.kind === "llamacpp" && loading) {
+      req.resume();
+      return sendError(res, record, { kind: "loading" });
+    }
     if (apiKey !== undefined && requiresAuth(profile, path) && !bearerMatches(req, apiKey)) {
       req.resume();
       return sendError(res, record, { kind: "unauthorized" });
-    }
-    if (profile.kind === "llamacpp" && loading && path !== "/health" && path !== "/v1/health") {
-      req.resume();
-      return sendError(res, record, { kind: "loading" });
     }
     if (method === "POST" && (path === "/v1/chat/completions" || (path === "/chat/completions" && profile.kind === "llamacpp"))) {
       return handleChat(req, res, record);
@@ -327,7 +330,6 @@ export async function startSimulator(opts: SimOptions = {}): Promise<SimServer> 
     const allow = allowedMethods(profile, path);
     if (allow !== null && !allow.split(", ").includes(method)) return sendError(res, record, { kind: "method-not-allowed", method, path, allow });
     if (method === "GET" || method === "HEAD") {
-      if (profile.kind === "llamacpp" && loading && (path === "/health" || path === "/v1/health")) return sendError(res, record, { kind: "loading" });
       return routeGet(path, method, res, record);
     }
     return sendError(res, record, { kind: "route-not-found", method, path });
