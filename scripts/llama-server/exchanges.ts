@@ -88,16 +88,17 @@ export const EXCHANGES: readonly Exchange[] = [
     setup: "plain",
     method: "POST",
     path: "/v1/chat/completions",
-    body: { model: RECORDED_MODEL, messages: ask, temperature: 0, max_tokens: 64, tools: [weatherTool], tool_choice: "required" },
-    sim: { scenario: "V10", reasoningTokens: 0 },
+    body: { model: RECORDED_MODEL, messages: ask, ...sampling, tools: [weatherTool], tool_choice: "required" },
+    // This build does not force a call for "required" (no grammar): the random model writes text.
+    sim: content,
   },
   {
     name: "tools-required-stream",
     setup: "plain",
     method: "POST",
     path: "/v1/chat/completions",
-    body: { model: RECORDED_MODEL, messages: ask, temperature: 0, max_tokens: 64, tools: [weatherTool], tool_choice: "required", stream: true, stream_options: { include_usage: true } },
-    sim: { scenario: "V10", reasoningTokens: 0 },
+    body: { model: RECORDED_MODEL, messages: ask, ...sampling, tools: [weatherTool], tool_choice: "required", stream: true, stream_options: { include_usage: true } },
+    sim: content,
   },
   { name: "thinking", setup: "thinking", method: "POST", path: "/v1/chat/completions", body: { model: RECORDED_MODEL, messages: ask, temperature: 0, max_tokens: 16 }, sim: { scenario: "V2" } },
   {
