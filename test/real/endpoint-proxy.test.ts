@@ -10,11 +10,12 @@ import { tempDir } from "../helpers/run-env.ts";
 import { realTarget, type RealTarget } from "./target.ts";
 import { httpResponseBody, startTcpTee, type TcpTee } from "./tcp-tee.ts";
 
-/** Per-request values (ids, clocks, speeds) blanked so two answers to one greedy request compare. */
+/** Per-request values (ids, clocks, speeds, prompt-cache hits) blanked so two answers to one greedy request compare. */
 function blankVolatile(text: string): string {
   return text
     .replace(/"id":"[^"]*"/g, '"id":""')
     .replace(/"created":\d+/g, '"created":0')
+    .replace(/"cached_tokens":\d+/g, '"cached_tokens":0')
     .replace(/"timings":\{[^}]*\}/g, '"timings":{}');
 }
 

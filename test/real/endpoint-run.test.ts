@@ -39,7 +39,9 @@ describe("run against a real server", () => {
         provider: "qwen-local",
         model: target.model,
         isolation: "bwrap",
-        budget: target.kind === "tiny" ? 256 : 1024,
+        // The tiny model's long random answers end in llama.cpp's parse failure (probe-real.test.ts):
+        // a short probe budget lets the gate pass so the agents meet the server.
+        budget: target.kind === "tiny" ? 48 : 1024,
         runsDir,
         agentTimeoutSec: target.kind === "tiny" ? 240 : undefined,
         env,
