@@ -45,6 +45,7 @@ import { startProcSampler, type ProcFinding } from "../secrets/proc-sampler.ts";
 import { HARNESS_VERSION } from "../version.ts";
 import type { RunOptions } from "./options.ts";
 import { baselineValidForPassClaim, decideStatus, type Gate } from "./status.ts";
+import { noModelTrafficMarker } from "./no-model-traffic.ts"; // [llama hook]
 
 export interface RunResult {
   report: Report;
@@ -665,12 +666,8 @@ export async function runOnce(opts: RunOptions): Promise<RunResult> {
     timings.total_ms = finishedAt.getTime() - t0;
     timings.overhead_ms = Math.max(0, timings.total_ms - (timings.agent_ms ?? 0) - (timings.tests_ms ?? 0) - (timings.baseline_ms ?? 0) - (timings.probe_ms ?? 0));
     if (decision.failureReason === "no model traffic") {
-      await writeFile(join(backendDir, "no-model-traffic.txt"), renderMarker({
-        title: "no model traffic",
-        found: `the agent made no request that the admitted model (${opts.model}) answered; requests seen by the proxy: ${traffic.requests}`,
-        expected: "an agent engine's result is only evidence about the model when the model did the work, through the run's proxy",
-        todo: "check that the agent uses OPENAI_BASE_URL / OPENAI_API_KEY / OPENAI_MODEL from its environment (backend/stderr.log, backend/model-requests.jsonl)",
-      }));
+      // [llama hook] the marker names a model server that refused every request (src/run/no-model-traffic.ts)
+      await writeFile(join(backendDir, "no-model-traffic.txt"), renderMarker(noModelTrafficMarker(opts.model, proxy?.records() ?? [])));
       markers.push("backend/no-model-traffic.txt");
     }
 

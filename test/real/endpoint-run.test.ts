@@ -2,6 +2,8 @@
 // test/real/target.ts). The random model cannot fix anything, so there every run must end in a
 // judged fail or a clearly named model error; a real model may pass. Never a harness error,
 // never a hang, and `verify` accepts every bundle (hashes, schema, no leak of the URL or key).
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { verifyBundle } from "../../src/evidence/verify.ts";
 import type { EngineName } from "../../src/engines/types.ts";
@@ -51,6 +53,10 @@ describe("run against a real server", () => {
       expect(report.status, summary).not.toBe("error");
       expect(report.status, summary).toEqual(target.canPass ? expect.stringMatching(/^(pass|fail)$/) : "fail");
       if (report.status === "fail") expect(NAMED_MODEL_FAILURES, summary).toContain(report.failure_reason);
+      if (report.failure_reason === "no model traffic") {
+        // Then the marker must say whether the server refused the requests or the agent never came.
+        expect(readFileSync(join(runDir, "backend/no-model-traffic.txt"), "utf8")).toMatch(/failed at the model server|OPENAI_BASE_URL/);
+      }
       expect(report.case_process_started).toBe(true);
       expect(report.model_traffic.requests).toBeGreaterThan(0);
       expect(report.model_traffic.fallback_detected).toBe(false);

@@ -31,7 +31,8 @@ export async function realTarget(opts: { ctx?: number } = {}, env: NodeJS.Proces
     if (!model) throw new Error(`${OWN_URL_VAR} is set but ${OWN_MODEL_VAR} is not: set it to the model id your server serves`);
     return { kind: "own", baseUrl: url, apiKey: env[OWN_KEY_VAR]?.trim() || undefined, model, canPass: true };
   }
-  // Agents send long system prompts with their tool schemas: a context that holds them.
-  const server = await realServer({ ctx: opts.ctx ?? 32768 });
+  // Agents send long system prompts with their tool schemas (Qwen Code's: ~18k tokens): one slot
+  // with the model's whole trained window (llama.cpp caps a slot at n_ctx_train, 32768 here).
+  const server = await realServer({ ctx: opts.ctx ?? 32768, parallel: 1 });
   return { kind: "tiny", baseUrl: server.baseUrl, model: TINY_MODEL_ALIAS, canPass: false };
 }
