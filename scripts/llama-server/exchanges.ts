@@ -9,6 +9,7 @@ export type ServerSetup =
   | "keyed" // plain + an API key
   | "small-ctx" // plain with -c 256 -np 1: context overflow
   | "no-jinja" // plain with --no-jinja
+  | "scripted" // the scripted model: it always writes a get_weather tool call
   | "loading"; // the first answers of a starting server (/health polled until it is ready)
 
 export interface SimStandIn {
@@ -141,4 +142,20 @@ export const EXCHANGES: readonly Exchange[] = [
     sim: { scenario: "V8b" },
   },
   { name: "loading-health", setup: "loading", method: "GET", path: "/health", sim: { scenario: "E4" } },
+  {
+    name: "tool-call",
+    setup: "scripted",
+    method: "POST",
+    path: "/v1/chat/completions",
+    body: { model: RECORDED_MODEL, messages: ask, max_tokens: 64, tools: [weatherTool] },
+    sim: { scenario: "V10", reasoningTokens: 0 },
+  },
+  {
+    name: "tool-call-stream",
+    setup: "scripted",
+    method: "POST",
+    path: "/v1/chat/completions",
+    body: { model: RECORDED_MODEL, messages: ask, max_tokens: 64, tools: [weatherTool], stream: true, stream_options: { include_usage: true } },
+    sim: { scenario: "V10", reasoningTokens: 0 },
+  },
 ];

@@ -7,7 +7,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { ensureLlamaServer, ensureTinyModel, spawnLlamaServer, startLlamaServer, type LlamaInstall, type LlamaServerOptions, type RunningLlamaServer } from "../../test/real/llama-server.ts";
+import { ensureLlamaServer, ensureTinyModel, SCRIPTED_TOOL_CALL, spawnLlamaServer, startLlamaServer, type LlamaInstall, type LlamaServerOptions, type RunningLlamaServer } from "../../test/real/llama-server.ts";
 import { EXCHANGES, RECORDING_KEY, type Exchange, type ServerSetup } from "./exchanges.ts";
 import { sendExchange } from "./replay.ts";
 import { scrubResponse, type RecordedResponse } from "./shapes.ts";
@@ -26,6 +26,8 @@ function setupOptions(setup: ServerSetup, install: LlamaInstall, model: string):
       return { ...base, ctx: 256, parallel: 1 };
     case "no-jinja":
       return { ...base, jinja: false };
+    case "scripted":
+      return { ...base, model: ensureTinyModel(install, { script: SCRIPTED_TOOL_CALL }) };
   }
 }
 

@@ -56,7 +56,12 @@ export interface TinyModelOptions {
   /** The template embedded in the GGUF (`tokenizer.chat_template`); a server may override it. */
   template?: TemplateName;
   layers?: number;
+  /** A scripted model: after a newline it always writes this text, then <|im_end|> (make-model.py --script). */
+  script?: string;
 }
+
+/** What the scripted model writes: a Hermes/Qwen tool call of the probe's own tool. */
+export const SCRIPTED_TOOL_CALL = '<tool_call>\n{"name":"get_weather","arguments":{"city": "Paris"}}\n</tool_call>';
 
 /** The tiny model's path, generated on first use; cached by a hash of everything that shapes it. */
 export function ensureTinyModel(install: LlamaInstall, opts: TinyModelOptions = {}): string {
@@ -66,7 +71,7 @@ export function ensureTinyModel(install: LlamaInstall, opts: TinyModelOptions = 
   const key = createHash("sha256")
     .update(readFileSync(generator))
     .update(readFileSync(template))
-    .update(`${install.commit}\0${layers}`)
+    .update(`${install.commit}\0${layers}\0${opts.script ?? ""}`)
     .digest("hex")
     .slice(0, 16);
   const out = join(install.dir, "models", `tiny-qwen2-${key}.gguf`);
@@ -74,7 +79,8 @@ export function ensureTinyModel(install: LlamaInstall, opts: TinyModelOptions = 
   mkdirSync(dirname(out), { recursive: true });
   const part = `${out}.part-${process.pid}`;
   const vocab = join(install.dir, "models/ggml-vocab-qwen2.gguf");
-  const r = spawnSync("python3", [generator, join(install.dir, "gguf-py"), vocab, part, template, "--layers", String(layers)], { encoding: "utf8" });
+  const script = opts.script !== undefined ? ["--script", opts.script] : [];
+  const r = spawnSync("python3", [generator, join(install.dir, "gguf-py"), vocab, part, template, "--layers", String(layers), ...script], { encoding: "utf8" });
   if (r.status !== 0) {
     rmSync(part, { force: true });
     throw new Error(`make-model.py failed (exit ${r.status}): ${r.stderr.slice(-2000)}\n(needs python3 with numpy: Debian python3-numpy)`);

@@ -9,7 +9,7 @@ import { classifyResponse, emptyEvidence } from "../../src/provider/classify.ts"
 import { probeEndpoint, type ProbeResult } from "../../src/provider/probe.ts";
 import { parseErrorBody } from "../../src/provider/response-evidence.ts";
 import { realServer, requireInstall } from "./fixture.ts";
-import { ensureTinyModel, spawnLlamaServer, TINY_MODEL_ALIAS, type RunningLlamaServer } from "./llama-server.ts";
+import { ensureTinyModel, SCRIPTED_TOOL_CALL, spawnLlamaServer, startLlamaServer, TINY_MODEL_ALIAS, type RunningLlamaServer } from "./llama-server.ts";
 import { ownServerConfigured } from "./target.ts";
 
 async function probe(server: RunningLlamaServer, opts: { model?: string; key?: string; budget?: number } = {}): Promise<ProbeResult> {
@@ -126,5 +126,23 @@ describe.skipIf(ownServerConfigured())("probe against a real llama-server", () =
     expect(r.tools?.error).toMatch(/does not match the expected/);
     expect(r.classification).toBe("ERR_STREAM");
     expect(r.verdict).toBe("block");
+  });
+
+  it("a model that calls the offered tool (the scripted model): TOOL_CALLS_OK, allowed", async () => {
+    const install = requireInstall();
+    const server = await startLlamaServer({ install, model: ensureTinyModel(install, { script: SCRIPTED_TOOL_CALL }) });
+    try {
+      const r = await probe(server);
+      expect(r.tools?.classification).toBe("TOOL_CALLS_OK");
+      expect(r.tools?.tool_calls).toBe(1);
+      expect(r.tools?.tool_names).toEqual(["get_weather"]);
+      expect(r.tools?.finish_reason).toBe("tool_calls");
+      // No tools offered: llama.cpp leaves the model's <tool_call> text in content, which says
+      // nothing against the server (the tool probe proved the parser): the text probe allows it.
+      expect(r.text.classification).toBe("OK_PLAIN");
+      expect(r.verdict).toBe("allow");
+    } finally {
+      await server.stop();
+    }
   });
 });
