@@ -15,6 +15,7 @@ import { scanRunDir } from "../secrets/scan.ts";
 import { applyUpdate, type RunContext, type RunState, type Stage } from "./context.ts";
 import { composeReport, minimalReport } from "./compose-report.ts";
 import { decideStatus, type Decision } from "./status.ts";
+import { noModelTrafficMarker } from "./no-model-traffic.ts";
 import { checkTraffic } from "./stages/traffic.ts";
 import { scanForSecrets } from "./stages/secret-scan.ts";
 
@@ -60,13 +61,9 @@ function decide(ctx: RunContext, s: RunState, baselineDue: boolean): Decision {
   });
 }
 
+/** The marker names the cause: an agent that never reached the proxy, or a server that refused it (no-model-traffic.ts). */
 async function noTrafficMarker(ctx: RunContext, s: RunState): Promise<string> {
-  await writeFile(join(ctx.backendDir, "no-model-traffic.txt"), renderMarker({
-    title: "no model traffic",
-    found: `the agent made no request that the admitted model (${ctx.opts.model}) answered; requests seen by the proxy: ${s.traffic?.requests ?? 0}`,
-    expected: "an agent engine's result is only evidence about the model when the model did the work, through the run's proxy",
-    todo: "check that the agent uses OPENAI_BASE_URL / OPENAI_API_KEY / OPENAI_MODEL from its environment (backend/stderr.log, backend/model-requests.jsonl)",
-  }));
+  await writeFile(join(ctx.backendDir, "no-model-traffic.txt"), renderMarker(noModelTrafficMarker(ctx.opts.model, s.proxy?.records() ?? [])));
   return "backend/no-model-traffic.txt";
 }
 

@@ -5,7 +5,7 @@ import type http from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
 import { completionTokens } from "./answer.ts";
 import type { ErrorKind } from "./errors.ts";
-import type { FlavourProfile } from "./flavours.ts";
+import { answeredModel, type FlavourProfile } from "./flavours.ts";
 import { completionId, formatEvent, renderCompletion, renderStream, streamErrorPayload, toolCallId, type RenderMeta, type StreamEvent } from "./render.ts";
 import { readChatRequest, type ChatView } from "./request.ts";
 import { planChat, serverErrorMessage, type ChatPlan, type PlanContext, type Scenario } from "./scenarios.ts";
@@ -24,7 +24,6 @@ export interface ChatHost {
   /** Milliseconds per generated token (0: unpaced). */
   tokenMs: number;
   isClosed(): boolean;
-  isLoading(): boolean;
   head(res: http.ServerResponse, record: SimRequestRecord, status: number, headers: Record<string, string>): void;
   sendError(res: http.ServerResponse, record: SimRequestRecord, error: ErrorKind): void;
 }
@@ -64,8 +63,8 @@ async function readChat(host: ChatHost, req: http.IncomingMessage, res: http.Ser
   let body: unknown;
   try {
     body = JSON.parse(raw);
-  } catch {
-    host.sendError(res, record, { kind: "bad-request", message: "Invalid JSON in request body" });
+  } catch (error) {
+    host.sendError(res, record, { kind: "invalid-json", detail: (error as Error).message });
     return null;
   }
   return readChatRequest(body);
@@ -78,7 +77,6 @@ export async function handleChat(host: ChatHost, req: http.IncomingMessage, res:
   record.stream = view.stream;
   record.tools = view.tools.map((t) => t.name);
   record.messageCount = view.messages.length;
-  if (host.profile.kind === "llamacpp" && host.isLoading()) return host.sendError(res, record, { kind: "loading" });
   const plan = await planChat(host.scenario, view, host.plan);
   if (plan.kind === "error") return host.sendError(res, record, plan.error);
   await answerChat(host, view, plan, res, record);
@@ -94,7 +92,7 @@ async function answerChat(host: ChatHost, view: ChatView, plan: AnswerPlan, res:
   const meta: RenderMeta = {
     id: completionId(profile),
     created: Math.floor(Date.now() / 1000),
-    model: view.model ?? host.plan.servedModels[0] ?? DEFAULT_MODEL,
+    model: answeredModel(profile, view.model, host.plan.servedModels) ?? host.plan.servedModels[0] ?? DEFAULT_MODEL,
     promptTokens: view.promptTokens,
     includeUsage: view.includeUsage,
     toolCallIds: plan.answer.toolCalls.map(() => toolCallId(profile)),

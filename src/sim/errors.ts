@@ -15,6 +15,8 @@ export type ErrorKind =
   | { kind: "model-not-found"; model: string }
   | { kind: "unauthorized" }
   | { kind: "bad-request"; message: string }
+  /** The request body is not JSON. */
+  | { kind: "invalid-json"; detail: string }
   | { kind: "context-overflow"; promptTokens: number; maxTokens: number }
   | { kind: "server-error"; message: string }
   | { kind: "overloaded" }
@@ -23,7 +25,7 @@ export type ErrorKind =
   /** A known route asked with another method (FastAPI servers answer 405). */
   | { kind: "method-not-allowed"; method: string; path: string; allow: string };
 
-const JSON_TYPE = "application/json";
+const JSON_TYPE = "application/json"; // server.ts applies the flavour's own (contentTypeFor)
 
 /** vLLM's pydantic `ErrorResponse` type names, by status. */
 function vllmType(status: number): string {
@@ -129,6 +131,10 @@ export function errorReply(profile: FlavourProfile, error: ErrorKind): ErrorRepl
       break;
     case "bad-request":
       return shaped(profile, 400, error.message);
+    case "invalid-json":
+      // llama.cpp lets nlohmann::json's parse_error reach its generic handler: a 500 (recorded: bad-json.json).
+      if (profile.kind === "llamacpp") return shaped(profile, 500, `[json.exception.parse_error.101] parse error: ${error.detail}`);
+      return shaped(profile, 400, "Invalid JSON in request body");
     case "context-overflow": {
       const requested = error.promptTokens + error.maxTokens;
       const n = profile.maxModelLen;

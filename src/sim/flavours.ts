@@ -184,7 +184,8 @@ export const PROFILES: Readonly<Record<Flavour, FlavourProfile>> = {
     answersUnknownModels: true,
     systemFingerprint: "b6700-3df2244d",
     maxModelLen: 32768,
-    serverHeader: null,
+    // cpp-httplib's `Server: llama.cpp` (recorded: test/data/llamacpp-real).
+    serverHeader: "llama.cpp",
     vllm: null,
   },
   ollama: {
@@ -251,6 +252,21 @@ export const PROFILES: Readonly<Record<Flavour, FlavourProfile>> = {
     vllm: null,
   },
 };
+
+/** Content types by flavour; llama.cpp's are recorded (cpp-httplib: JSON with a charset, SSE without). */
+export function contentTypeFor(profile: FlavourProfile, kind: "json" | "sse"): string {
+  if (profile.kind === "llamacpp") return kind === "json" ? "application/json; charset=utf-8" : "text/event-stream";
+  return kind === "json" ? "application/json" : "text/event-stream; charset=utf-8";
+}
+
+/**
+ * The `model` a chat answer names. llama.cpp (single model) answers with its own model name
+ * whatever was asked (recorded: chat-unknown-model.json); the others echo the request.
+ */
+export function answeredModel(profile: FlavourProfile, requested: string | null, served: readonly string[]): string | null {
+  if (profile.kind === "llamacpp") return served[0] ?? requested;
+  return requested;
+}
 
 export function isFlavour(value: string): value is Flavour {
   return (FLAVOURS as readonly string[]).includes(value);

@@ -80,6 +80,8 @@ export function usageOf(profile: FlavourProfile, answer: Answer, promptTokens: n
   };
   // vLLM's UsageInfo declares prompt_tokens_details (None unless --enable-prompt-tokens-details).
   if (profile.kind === "vllm" && !stream) usage.prompt_tokens_details = null;
+  // llama.cpp always reports the prompt-cache hit (recorded, stream and non-stream).
+  if (profile.kind === "llamacpp") usage.prompt_tokens_details = { cached_tokens: 0 };
   if (profile.usageReasoning === "completion_tokens_details") {
     usage.completion_tokens_details = { reasoning_tokens: counted.reasoning };
   } else if (profile.usageReasoning === "top-level") {
@@ -92,6 +94,7 @@ export function usageOf(profile: FlavourProfile, answer: Answer, promptTokens: n
 function llamacppTimings(answer: Answer, promptTokens: number): Record<string, number> {
   const predicted = completionTokens(answer).total;
   return {
+    cache_n: 0,
     prompt_n: promptTokens,
     prompt_ms: promptTokens * 0.5,
     prompt_per_token_ms: 0.5,
@@ -272,17 +275,22 @@ export function renderStream(profile: FlavourProfile, answer: Answer, meta: Rend
       usage: usageOf(profile, answer, meta.promptTokens, true),
     };
     if (profile.systemFingerprint !== null) usageChunk.system_fingerprint = profile.systemFingerprint;
-    if (profile.kind === "llamacpp") usageChunk.timings = llamacppTimings(answer, meta.promptTokens);
     events.push({ kind: "data", payload: usageChunk, cost: 0 });
+  }
+  // llama.cpp: `timings` ride the last chunk, the usage chunk or else the finish chunk (recorded).
+  if (profile.kind === "llamacpp") {
+    const last = events.at(-1);
+    if (last?.kind === "data") last.payload.timings = llamacppTimings(answer, meta.promptTokens);
   }
   events.push({ kind: "done" });
 
-  // llama.cpp: occasional SSE comment lines between events; clients must skip them.
+  // llama.cpp: SSE comment lines between events (the real server sends ":\n\n" after
+  // --sse-ping-interval seconds of silence; sent here more often so clients prove they skip them).
   if (profile.sseComments) {
     const withComments: StreamEvent[] = [];
     events.forEach((event, i) => {
       withComments.push(event);
-      if (event.kind === "data" && (i === 0 || i % 16 === 0)) withComments.push({ kind: "comment", text: "ping" });
+      if (event.kind === "data" && (i === 0 || i % 16 === 0)) withComments.push({ kind: "comment", text: "" });
     });
     return withComments;
   }
@@ -300,7 +308,8 @@ export function formatEvent(event: StreamEvent): string {
     case "data":
       return `data: ${JSON.stringify(event.payload)}\n\n`;
     case "comment":
-      return `: ${event.text}\n\n`;
+      // llama.cpp's keep-alive is an empty comment, ":\n\n" (server-context.cpp, sse ping).
+      return event.text === "" ? ":\n\n" : `: ${event.text}\n\n`;
     case "done":
       return "data: [DONE]\n\n";
   }

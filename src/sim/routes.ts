@@ -29,8 +29,9 @@ export function requiresAuth(profile: FlavourProfile, path: string): boolean {
     case "sglang":
       return !(path.startsWith("/health") || path === "/metrics");
     case "llamacpp":
-      // llama.cpp's public endpoints answer without a key.
-      return !["/health", "/v1/health", "/models", "/v1/models", "/api/tags"].includes(path);
+      // Only /health answers without a key (recorded: auth-models.json, auth-health.json). Builds
+      // before the 2026 server rewrite also left /models, /v1/models and /api/tags public.
+      return path !== "/health" && path !== "/v1/health";
     case "ollama":
       return path !== "/";
   }
@@ -48,17 +49,14 @@ function isChatPath(profile: FlavourProfile, path: string): boolean {
   return path === "/v1/chat/completions" || (path === "/chat/completions" && profile.kind === "llamacpp");
 }
 
-const isHealthPath = (path: string) => path === "/health" || path === "/v1/health";
-
 export function routeRequest(profile: FlavourProfile, method: string, path: string, c: ServerCondition): RouteAction {
+  // llama.cpp answers "Loading model" on every route, before it checks the key (server-http.cpp).
+  if (profile.kind === "llamacpp" && c.loading) return { kind: "error", error: { kind: "loading" } };
   if (!c.keyAccepted && requiresAuth(profile, path)) return { kind: "error", error: { kind: "unauthorized" } };
-  // llama.cpp answers 503 while it loads, on every route (its health route included, below).
-  if (profile.kind === "llamacpp" && c.loading && !isHealthPath(path)) return { kind: "error", error: { kind: "loading" } };
   if (method === "POST" && isChatPath(profile, path)) return { kind: "chat" };
   const allow = allowedMethods(profile, path);
   if (allow !== null && !allow.split(", ").includes(method)) return { kind: "error", error: { kind: "method-not-allowed", method, path, allow } };
   if (method !== "GET" && method !== "HEAD") return { kind: "error", error: { kind: "route-not-found", method, path } };
-  if (profile.kind === "llamacpp" && c.loading) return { kind: "error", error: { kind: "loading" } };
   const reply = getReply(profile, path, c);
   return reply ? { kind: "reply", reply } : { kind: "error", error: { kind: "route-not-found", method, path } };
 }

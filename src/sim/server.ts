@@ -12,7 +12,7 @@ import type { Fixture } from "../fixtures/types.ts";
 import { errorReply, type ErrorKind, type ErrorReply } from "./errors.ts";
 import type { PlainReply } from "./discovery.ts";
 import { fixtureSolveSource } from "./fixture-source.ts";
-import { FLAVOURS, PROFILES, isFlavour, type Flavour, type FlavourProfile } from "./flavours.ts";
+import { FLAVOURS, PROFILES, contentTypeFor, isFlavour, type Flavour, type FlavourProfile } from "./flavours.ts";
 import { DEFAULT_MODEL, handleChat, type ChatHost } from "./chat.ts";
 import { routeRequest } from "./routes.ts";
 import { DEFAULT_SLOW_FIRST_BYTE_MS, SCENARIOS, parseScenario, scenarioUnavailable, type Scenario, type SolveSource } from "./scenarios.ts";
@@ -87,7 +87,9 @@ function chatHost(opts: SimOptions, flavour: Flavour, scenario: Scenario, profil
   const head = (res: http.ServerResponse, record: SimRequestRecord, status: number, headers: Record<string, string>): void => {
     record.status = status;
     const server: Record<string, string> = profile.serverHeader !== null ? { server: profile.serverHeader } : {};
-    res.writeHead(status, { ...server, ...headers, [SIMULATOR_HEADER]: flavour });
+    const type = headers["content-type"];
+    const shaped = type === "application/json" ? contentTypeFor(profile, "json") : type?.startsWith("text/event-stream") ? contentTypeFor(profile, "sse") : type;
+    res.writeHead(status, { ...server, ...headers, ...(shaped !== undefined ? { "content-type": shaped } : {}), [SIMULATOR_HEADER]: flavour });
   };
   return {
     profile,
@@ -96,7 +98,6 @@ function chatHost(opts: SimOptions, flavour: Flavour, scenario: Scenario, profil
     ttftMs: opts.ttftMs ?? (scenario === "slow-first-byte" ? DEFAULT_SLOW_FIRST_BYTE_MS : 0),
     tokenMs: tokensPerSec > 0 ? 1000 / tokensPerSec : 0,
     isClosed: () => life.closed,
-    isLoading: () => life.loading,
     head,
     sendError: (res, record, error) => send(head, res, record, errorReply(profile, error)),
   };

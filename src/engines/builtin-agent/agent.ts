@@ -12,6 +12,7 @@ import { readFileSync } from "node:fs";
 import OpenAI from "openai";
 import type { ChatCompletionMessageParam } from "openai/resources/chat/completions";
 import type { TrajectoryInput } from "../../trajectory/schema.ts";
+import { describeApiError } from "./api-error.ts";
 import { unusableFinalReply } from "./model-output.ts";
 import { TOOL_DEFINITIONS, runTool, type ToolLimits } from "./tools.ts";
 
@@ -78,13 +79,6 @@ async function streamReply(client: OpenAI, model: string, maxTokens: number, mes
   return reply;
 }
 
-function describeApiError(e: unknown): string {
-  if (e instanceof OpenAI.APIError) {
-    const status = e.status ? `HTTP ${e.status}` : "connection error";
-    return `${status}: ${e.message}`;
-  }
-  return e instanceof Error ? e.message : String(e);
-}
 
 async function main(): Promise<void> {
   const { OPENAI_BASE_URL: baseURL, OPENAI_API_KEY: apiKey, OPENAI_MODEL: model, CTO_HARNESS_TASK_FILE: taskFile } = process.env;
