@@ -14,6 +14,7 @@ import { register as registerLoop } from "./commands/loop.ts";
 import { register as registerHealth } from "./commands/health.ts";
 import { register as registerSot } from "./commands/sot.ts";
 import { register as registerDoctor } from "./commands/doctor.ts";
+import { register as registerWorker } from "./commands/worker.ts";
 
 const program = new Command("cto-harness")
   .description("Proves, with evidence a sceptic accepts, whether a coding agent driven by a local model can fix a task.")
@@ -25,6 +26,7 @@ for (const register of [
   registerRun,
   registerDemo,
   registerLoop,
+  registerWorker,
   registerProbe,
   registerProxy,
   registerVerify,

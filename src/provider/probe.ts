@@ -34,6 +34,11 @@ export interface ProbeOptions {
   timeoutMs?: number;
   /** Skip the tool probe (default false). */
   skipTools?: boolean;
+  /**
+   * Each chat request of the probe holds one of these slots while it is in flight, like the
+   * agent's requests through the proxy: a worker's --slots then caps the probe too (src/queue).
+   */
+  modelSlots?: { acquire(signal?: AbortSignal): Promise<() => void> };
 }
 
 export const DEFAULT_BUDGET = 1024;
@@ -273,7 +278,23 @@ async function chatRequest(
   deadline: AbortSignal,
   clock: Clock,
   stream = true,
+  slots?: ProbeOptions["modelSlots"],
 ): Promise<ChatOutcome> {
+  if (slots) {
+    let release: () => void;
+    try {
+      release = await slots.acquire(deadline);
+    } catch {
+      const acc = new ResponseAccumulator(probe, () => clock.now());
+      acc.evidence.timedOut = true;
+      return { acc, stream, decidedEarly: false, ttfbMs: null, elapsedMs: 0, simulated: false, server: null };
+    }
+    try {
+      return await chatRequest(probe, ep, target, budget, deadline, clock, stream);
+    } finally {
+      release();
+    }
+  }
   const acc = new ResponseAccumulator(probe, () => clock.now());
   const controller = new AbortController();
   const onDeadline = () => controller.abort();
@@ -613,15 +634,15 @@ export async function probeEndpoint(target: ProbeTarget, opts: ProbeOptions = {}
 
   // 2. Text and tool probes at once: the verdict takes as long as the slower one.
   const endpoint = ep;
-  const textPromise = chatRequest("text", endpoint, target, budget, deadline, clock);
+  const textPromise = chatRequest("text", endpoint, target, budget, deadline, clock, true, opts.modelSlots);
   const toolsPromise = opts.skipTools
     ? Promise.resolve(null)
-    : chatRequest("tools", endpoint, target, budget, deadline, clock).then(async (outcome) => {
+    : chatRequest("tools", endpoint, target, budget, deadline, clock, true, opts.modelSlots).then(async (outcome) => {
         // Some llama.cpp builds reject tools with stream: retry once without streaming.
         const ev = outcome.acc.evidence;
         const msg = `${ev.error?.message ?? ""}`.toLowerCase();
         if (ev.status !== null && ev.status >= 400 && msg.includes("stream") && msg.includes("tool")) {
-          return chatRequest("tools", endpoint, target, budget, deadline, clock, false);
+          return chatRequest("tools", endpoint, target, budget, deadline, clock, false, opts.modelSlots);
         }
         return outcome;
       });

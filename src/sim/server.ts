@@ -51,6 +51,18 @@ export interface SimOptions {
   loadingMs?: number;
   /** Replaces where `solve` gets fixtures and fixes from (tests). */
   solveSource?: SolveSource;
+  /** Serve `GET /sim/stats`: chat requests in flight now, the most ever in flight at once, and the total (load tests). */
+  stats?: boolean;
+  /** Answer the first N chat requests with the flavour's 500 (a server that is failing, then recovers). */
+  failFirst?: number;
+}
+
+/** `GET /sim/stats` when SimOptions.stats is set. */
+export interface SimStats {
+  chat_in_flight: number;
+  chat_peak: number;
+  chat_total: number;
+  chat_failed_on_purpose: number;
 }
 
 export interface SimRequestRecord {
@@ -72,6 +84,7 @@ export interface SimServer {
   flavour: Flavour;
   scenario: Scenario;
   requests: SimRequestRecord[];
+  stats: SimStats;
   close(): Promise<void>;
 }
 
@@ -149,6 +162,7 @@ export async function startSimulator(opts: SimOptions = {}): Promise<SimServer> 
   let closed = false;
 
   const ctx = { profile, servedModels: models, reasoningTokens: opts.reasoningTokens, solve };
+  const stats: SimStats = { chat_in_flight: 0, chat_peak: 0, chat_total: 0, chat_failed_on_purpose: 0 };
 
   function head(res: http.ServerResponse, record: SimRequestRecord, status: number, headers: Record<string, string>): void {
     record.status = status;
@@ -288,9 +302,20 @@ export async function startSimulator(opts: SimOptions = {}): Promise<SimServer> 
     record.tools = view.tools.map((t) => t.name);
     record.messageCount = view.messages.length;
     if (profile.kind === "llamacpp" && loading) return sendError(res, record, { kind: "loading" });
-    const plan = await planChat(scenario!, view, ctx);
-    if (plan.kind === "error") return sendError(res, record, plan.error);
-    await answerChat(view, plan, res, record);
+    stats.chat_total++;
+    if (stats.chat_total <= (opts.failFirst ?? 0)) {
+      stats.chat_failed_on_purpose++;
+      return sendError(res, record, { kind: "server-error", message: "simulated failure (--fail-first)" });
+    }
+    stats.chat_in_flight++;
+    stats.chat_peak = Math.max(stats.chat_peak, stats.chat_in_flight);
+    try {
+      const plan = await planChat(scenario!, view, ctx);
+      if (plan.kind === "error") return sendError(res, record, plan.error);
+      await answerChat(view, plan, res, record);
+    } finally {
+      stats.chat_in_flight--;
+    }
   }
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -324,6 +349,7 @@ export async function startSimulator(opts: SimOptions = {}): Promise<SimServer> 
       return handleChat(req, res, record);
     }
     req.resume();
+    if (opts.stats && method === "GET" && path === "/sim/stats") return send(res, record, jsonReply({ ...stats }));
     const allow = allowedMethods(profile, path);
     if (allow !== null && !allow.split(", ").includes(method)) return sendError(res, record, { kind: "method-not-allowed", method, path, allow });
     if (method === "GET" || method === "HEAD") {
@@ -387,6 +413,7 @@ export async function startSimulator(opts: SimOptions = {}): Promise<SimServer> 
     flavour,
     scenario,
     requests,
+    stats,
     async close() {
       if (closed) return;
       closed = true;

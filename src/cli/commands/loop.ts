@@ -14,6 +14,7 @@ import { runLoop, readLoopFile, findLatestLoopDir, LoopConfigMismatch } from "..
 import type { LoopConfig } from "../../loop/config.ts";
 import { createProgress } from "../../loop/progress.ts";
 import { renderMarkdown } from "../../loop/render.ts";
+import { queuedLoopFromCli } from "./loop-queue.ts";
 
 interface LoopCliOptions {
   fixtures: string;
@@ -35,6 +36,12 @@ interface LoopCliOptions {
   simFlavour?: string;
   simScenario?: string;
   json?: boolean;
+  // ── queued loops (docs/scaling.md) ──
+  queue?: string;
+  providers?: string;
+  trust?: string;
+  key?: string;
+  queueDeadline: number;
 }
 
 const list = (s: string): string[] =>
@@ -122,6 +129,10 @@ async function loopFromCliInner(o: LoopCliOptions, explicit: (key: string) => bo
     if (o.impossible) config.impossible = true;
   }
 
+  // ── queued loop hook: everything else of a queued loop is in loop-queue.ts ──
+  if (o.queue) return queuedLoopFromCli({ ...o, queue: o.queue }, config, runsDir, resumeDir, explicit);
+  if (o.providers || o.trust) throw new UsageError("--providers and --trust belong to a queued loop: add --queue URL");
+
   const signals = abortOnSignals();
   const total = config.fixtures.length * config.engines.length * config.attempts;
   const progress = createProgress(total, process.stderr);
@@ -166,7 +177,12 @@ export function register(program: Command): void {
         "continue a loop: LOOP_DIR, or without a value the most recent loop under the runs dir; reruns only attempts without a valid report; the configuration must match",
       )
       .option("--junit <file>", "also write JUnit XML (one testcase per attempt)")
-      .option("--impossible", "run the fixtures' impossible variants instead (visible tests contradict the instruction) and report the cheat rate per engine"),
+      .option("--impossible", "run the fixtures' impossible variants instead (visible tests contradict the instruction) and report the cheat rate per engine")
+      .option("--queue <url>", "coordinate workers on other hosts through this PostgreSQL job queue (no password in the URL: PGPASSWORD or ~/.pgpass); docs/scaling.md")
+      .option("--providers <list>", "with --queue: providers to spread the runs over, each P or P=MODEL (default: --provider with --model)")
+      .option("--trust <dir>", "with --queue: directory of the workers' public keys; a bundle is accepted only when signed by one of them")
+      .option("--key <path>", "sign a loop-level statement over every run's manifest with this private key")
+      .option("--queue-deadline <seconds>", "with --queue: stop waiting after this long (runs stay queued; --resume collects them)", positiveInt("--queue-deadline"), 86_400),
   );
   cmd.action(async (o: LoopCliOptions) => {
     if (o.resume && o.loopDir) throw new UsageError("--resume and --loop-dir exclude each other");
