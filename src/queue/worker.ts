@@ -141,6 +141,7 @@ async function handleJob(ctx: JobContext, job: JobWithMetadata<QueueJob>): Promi
   if (fixture.digest !== q.spec.fixture_digest) throw new Error(`fixture ${q.spec.fixture_id} here has digest ${fixture.digest}, the loop expects ${q.spec.fixture_digest}: this worker runs another version of the harness's fixtures`);
   const deadline = Date.now() + (opts.providerWaitSec ?? 1800) * 1000;
   ctx.state.running++;
+  opts.log(`started ${q.run_key} (${ref} × ${q.spec.engine} #${q.attempt}, try ${job.retryCount + 1})`);
   try {
     for (let pass = 1; ; pass++) {
       await waitForProvider(ctx, job.signal, deadline);
