@@ -125,9 +125,10 @@ describe("a submitted bundle is hostile input", () => {
     expect(wireProblem([{ path: "x", kind: "dir" as "file", content: Buffer.alloc(0) }])).toMatch(/unknown kind/);
   });
   it("places a run only under a plain name, never over an existing directory", () => {
-    expect(placeFor("/loop", "../../etc", 3)).toBeNull();
-    expect(placeFor("/loop", "a/b", 3)).toBeNull();
-    expect(placeFor("/nonexistent-loop-dir", "20261201T000000Z-r1-1", 3)).toEqual({ runId: "20261201T000000Z-r1-1", dir: "/nonexistent-loop-dir/20261201T000000Z-r1-1" });
+    expect(placeFor("/loop", "../../etc")).toBeNull();
+    expect(placeFor("/loop", "a/b")).toBeNull();
+    expect(placeFor("/", "tmp")).toBeNull(); // taken
+    expect(placeFor("/nonexistent-loop-dir", "20261201T000000Z-r1-1")).toEqual({ runId: "20261201T000000Z-r1-1", dir: "/nonexistent-loop-dir/20261201T000000Z-r1-1" });
   });
   it("names every field where the report is of another run than the one asked for", () => {
     const plan = planQueuedAttempts({ ...{ loopId: "6f1c2b9e-8f3a-4a51-9b0e-3c1d2e4f5a6b", targets: [{ provider: "a", model: "m1" }], fixtures: [{ id: "r1", digest: "d1", variant: null, label: "r1" }], engines: ["builtin"], attempts: 1, budget: 1024, agentTimeoutSec: null, isolation: "bwrap" } });

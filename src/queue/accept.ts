@@ -16,10 +16,19 @@ import { readModelRequests } from "./worker-io.ts";
 import type { BundleTrust } from "./trust.ts";
 import type { Report } from "../evidence/report.ts";
 
+/**
+ * `dir` is where the bundle was unpacked and checked: `<loop>/.incoming/<submission>/<run_id>`.
+ * An accepted one is moved to `<loop>/<run_id>` only after the database has recorded it, so a
+ * coordinator killed at any point leaves nothing half-written under a run's own name.
+ */
 export type Verdict =
-  | { verdict: "accept"; runId: string; dir: string; report: Report }
+  | { verdict: "accept"; runId: string; dir: string; finalDir: string; report: Report }
   | { verdict: "retry"; runId: string; dir: string; reason: string }
   | { verdict: "reject"; runId: string | null; dir: string | null; reason: string };
+
+export function incomingDir(loopDir: string, submissionId: number, runId: string): string {
+  return join(loopDir, ".incoming", String(submissionId), runId);
+}
 
 export interface AcceptDeps {
   verifyBundle: VerifyFn;
@@ -27,13 +36,16 @@ export interface AcceptDeps {
   secrets: string[];
 }
 
-/** Where in the loop directory this submission goes: its run id, made unique. Null when the id is not a plain name. */
-export function placeFor(loopDir: string, runId: string, submissionId: number): { runId: string; dir: string } | null {
+/**
+ * Where in the loop directory this submission goes: `<loop>/<run_id>` (verify requires the
+ * directory's name to be the report's run_id). Null when the id is not a plain name, or when
+ * another run of the loop already has that name (two hosts, same second, same pid): the
+ * caller rejects it and the key runs again under a new name.
+ */
+export function placeFor(loopDir: string, runId: string): { runId: string; dir: string } | null {
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$/.test(runId)) return null;
-  const first = join(loopDir, runId);
-  if (!existsSync(first)) return { runId, dir: first };
-  const id = `${runId}-q${submissionId}`;
-  return { runId: id, dir: join(loopDir, id) };
+  const dir = join(loopDir, runId);
+  return existsSync(dir) ? null : { runId, dir };
 }
 
 /** Which fields of the report disagree with what the job asked for. Pure. */
@@ -56,15 +68,18 @@ export async function judgeSubmission(
   deps: AcceptDeps,
 ): Promise<Verdict> {
   if (!attempt) return { verdict: "reject", runId: null, dir: null, reason: "its run key is not one of this loop's attempts" };
-  const place = placeFor(loopDir, s.run_id, s.id);
-  if (!place) return { verdict: "reject", runId: null, dir: null, reason: `its run id ${JSON.stringify(s.run_id)} is not a plain directory name` };
+  const final = placeFor(loopDir, s.run_id);
+  if (!final) return { verdict: "reject", runId: null, dir: null, reason: `its run id ${JSON.stringify(s.run_id)} is not a plain directory name, or another run of this loop has it` };
+  const place = { runId: final.runId, dir: incomingDir(loopDir, s.id, final.runId) };
+  // A coordinator killed while judging this submission left a partial copy: start again.
+  await rm(join(loopDir, ".incoming", String(s.id)), { recursive: true, force: true });
   try {
     await unpackBundle(place.dir, files);
   } catch (e) {
     await rm(place.dir, { recursive: true, force: true }).catch(() => {});
     return { verdict: "reject", runId: null, dir: null, reason: (e as Error).message };
   }
-  const reject = (reason: string): Verdict => ({ verdict: "reject", runId: place.runId, dir: place.dir, reason });
+  const reject = (reason: string): Verdict => ({ verdict: "reject", runId: `.incoming/${s.id}/${place.runId}`, dir: place.dir, reason });
   if (deps.trust) {
     const t = await deps.trust.verify(place.dir);
     if (!t.ok) return reject(`attestation: ${t.reason}`);
@@ -74,6 +89,6 @@ export async function judgeSubmission(
   const mismatch = specMismatch(v.report, attempt);
   if (mismatch.length > 0) return reject(`the bundle is of another run: ${mismatch.join(", ")}`);
   const outcome = classifyOutcome({ status: v.report.status, failure_reason: v.report.failure_reason, model_requests: await readModelRequests(place.dir) });
-  if (outcome.kind === "result" || s.final) return { verdict: "accept", runId: place.runId, dir: place.dir, report: v.report };
-  return { verdict: "retry", runId: place.runId, dir: place.dir, reason: `${outcome.kind.replace("_", " ")}: ${outcome.reason}` };
+  if (outcome.kind === "result" || s.final) return { verdict: "accept", runId: place.runId, dir: place.dir, finalDir: final.dir, report: v.report };
+  return { verdict: "retry", runId: `.incoming/${s.id}/${place.runId}`, dir: place.dir, reason: `${outcome.kind.replace("_", " ")}: ${outcome.reason}` };
 }

@@ -6,7 +6,8 @@
 // nothing, and `--resume` picks up the submissions that arrived meanwhile. The loop directory
 // looks like a local loop's (loop.json, attempts.jsonl, summary.json/.md, one directory per
 // accepted run), so `verify`, `sot check` and the viewer read it unchanged.
-import { appendFile, mkdir, writeFile } from "node:fs/promises";
+import { appendFile, mkdir, rename, writeFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { randomUUID } from "node:crypto";
 import type { PgBoss } from "pg-boss";
@@ -100,10 +101,20 @@ export async function runQueuedLoop(opts: QueuedLoopOptions, deps: QueuedLoopDep
     const c = opts.config;
     const plan = planQueuedAttempts({ loopId, targets: c.targets, fixtures: opts.fixtures, engines: c.engines, attempts: c.attempts, budget: c.budget, agentTimeoutSec: c.agent_timeout_sec, isolation: c.isolation });
     const book = newBook(plan, c.targets);
-    for (const r of await acceptedResults(db, loopId)) markAccepted(book, r.run_key, r.run_id, r.status, r.failure_reason, true);
+    for (const r of await acceptedResults(db, loopId)) {
+      // Killed between recording an acceptance and moving the bundle into place: finish the move.
+      const finalDir = join(loopDir, r.run_id);
+      const incoming = join(loopDir, ".incoming", String(r.submission_id), r.run_id);
+      if (!existsSync(finalDir) && existsSync(incoming)) await rename(incoming, finalDir);
+      markAccepted(book, r.run_key, r.run_id, r.status, r.failure_reason, true);
+    }
     boss = await startBoss(opts.queueUrl, { onError: (e) => opts.log(`queue error: ${e.message}`) });
     for (const t of c.targets) await ensureRunQueue(boss, t.provider, opts.tuning ?? DEFAULT_TUNING);
-    const todo = attemptsToEnqueue(plan, book.resolved);
+    // Bundles that arrived while no coordinator ran are judged first: a key whose job already
+    // finished must not be enqueued again (the queue would take it: its job is no longer live).
+    await acceptPending(opts, deps, db, boss, book, loopDir, loopId, secretValuesInEnv(opts.env));
+    const waiting = new Set((await pendingSubmissions(db, loopId)).map((x) => x.run_key));
+    const todo = attemptsToEnqueue(plan, new Set([...book.resolved, ...waiting]));
     let fresh = 0;
     for (const a of todo) if (await boss.send(queueName(a.target.provider), a.job, { singletonKey: singletonKey(loopId, a.job.run_key) })) fresh++;
     opts.log(`loop ${loopDir}: ${plan.length} run(s), ${plan.length - todo.length} already accepted, ${fresh} enqueued now, ${todo.length - fresh} already in the queue`);
@@ -138,23 +149,7 @@ async function collect(opts: QueuedLoopOptions, deps: QueuedLoopDeps, db: Db, bo
       opts.log(`deadline of ${opts.deadlineSec} s reached with ${book.plan.length - book.resolved.size} run(s) outstanding; they stay queued: --resume collects them`);
       return true;
     }
-    for (const s of await pendingSubmissions(db, loopId)) {
-      const files = await submissionFiles(db, s.id);
-      const v = await judgeSubmission(s, files, loopDir, book.byKey.get(s.run_key), { verifyBundle: deps.verifyBundle, trust: opts.trust, secrets });
-      const rec = book.records.get(s.run_key);
-      if (v.verdict === "accept") {
-        const verdict = await acceptResult(db, s, v.runId, v.dir);
-        if (verdict === "accepted") {
-          markAccepted(book, s.run_key, v.runId, v.report.status, v.report.failure_reason, false);
-          await appendFile(join(loopDir, ATTEMPTS_FILE), JSON.stringify({ key: s.run_key, fixture: rec?.fixture, engine: rec?.engine, attempt: rec?.attempt, run_id: v.runId, status: v.report.status, failure_reason: v.report.failure_reason, duration_ms: v.report.timings?.total_ms ?? 0, impossible: null, finished_at: new Date().toISOString(), worker: s.worker_id }) + "\n");
-        } else rec?.superseded.push({ run_id: v.runId, reason: "duplicate: the run key already had an accepted result" });
-      } else {
-        await setVerdict(db, s.id, v.verdict === "retry" ? "retried" : "rejected", v.reason, v.dir);
-        if (v.runId) rec?.superseded.push({ run_id: v.runId, reason: v.reason });
-        opts.log(`${v.verdict === "retry" ? "not counted" : "REJECTED"}: submission ${s.id} of ${s.run_key} from worker ${s.worker_id}: ${v.reason}`);
-        if (v.verdict === "reject") await requeue(boss, book, loopId, s.run_key, opts.log);
-      }
-    }
+    await acceptPending(opts, deps, db, boss, book, loopDir, loopId, secrets);
     if (Date.now() - lastLostCheck >= 3000) {
       lastLostCheck = Date.now();
       await giveUpOnLost(db, boss, book, loopId, opts.log);
@@ -166,6 +161,28 @@ async function collect(opts: QueuedLoopOptions, deps: QueuedLoopDeps, db: Db, bo
     await new Promise((r) => setTimeout(r, 250));
   }
   return false;
+}
+
+/** Judges every submission not judged yet: accepted (one per key), not counted (a fault), or rejected and run again. */
+async function acceptPending(opts: QueuedLoopOptions, deps: QueuedLoopDeps, db: Db, boss: PgBoss, book: Book, loopDir: string, loopId: string, secrets: string[]): Promise<void> {
+  for (const s of await pendingSubmissions(db, loopId)) {
+    const files = await submissionFiles(db, s.id);
+    const v = await judgeSubmission(s, files, loopDir, book.byKey.get(s.run_key), { verifyBundle: deps.verifyBundle, trust: opts.trust, secrets });
+    const rec = book.records.get(s.run_key);
+    if (v.verdict === "accept") {
+      const verdict = await acceptResult(db, s, v.runId, v.finalDir);
+      if (verdict === "accepted") {
+        await rename(v.dir, v.finalDir);
+        markAccepted(book, s.run_key, v.runId, v.report.status, v.report.failure_reason, false);
+        await appendFile(join(loopDir, ATTEMPTS_FILE), JSON.stringify({ key: s.run_key, fixture: rec?.fixture, engine: rec?.engine, attempt: rec?.attempt, run_id: v.runId, status: v.report.status, failure_reason: v.report.failure_reason, duration_ms: v.report.timings?.total_ms ?? 0, impossible: null, finished_at: new Date().toISOString(), worker: s.worker_id }) + "\n");
+      } else rec?.superseded.push({ run_id: `.incoming/${s.id}/${v.runId}`, reason: "duplicate: the run key already had an accepted result" });
+    } else {
+      await setVerdict(db, s.id, v.verdict === "retry" ? "retried" : "rejected", v.reason, v.dir);
+      if (v.runId) rec?.superseded.push({ run_id: v.runId, reason: v.reason });
+      opts.log(`${v.verdict === "retry" ? "not counted" : "REJECTED"}: submission ${s.id} of ${s.run_key} from worker ${s.worker_id}: ${v.reason}`);
+      if (v.verdict === "reject") await requeue(boss, book, loopId, s.run_key, opts.log);
+    }
+  }
 }
 
 /** A rejected bundle does not count; the key is run again (at most 3 rejections, then an error). */

@@ -8,7 +8,6 @@ import { join, resolve } from "node:path";
 
 export interface InflightRecord {
   job_id: string;
-  run_root: string;
   pid: number;
   started_at: string;
 }
@@ -49,32 +48,27 @@ export interface CleanupReport {
   stillRunning: number | null;
 }
 
+/**
+ * Every run directory still under `<state>/runs/` when a worker starts is a leftover: a
+ * finished run's directory is removed once its bundle is in the database.
+ */
 export async function cleanLeftovers(stateDir: string): Promise<CleanupReport> {
-  const dir = join(stateDir, "inflight");
   const report: CleanupReport = { runs: 0, killed: 0, removed: [], stillRunning: null };
-  for (const name of await readdir(dir).catch(() => [] as string[])) {
-    if (!name.endsWith(".json")) continue;
-    const file = join(dir, name);
-    let rec: InflightRecord;
-    try {
-      rec = JSON.parse(await readFile(file, "utf8")) as InflightRecord;
-    } catch {
-      await rm(file, { force: true });
-      continue;
-    }
-    if (rec.pid !== process.pid && isAlive(rec.pid)) {
+  const inflightDir = join(stateDir, "inflight");
+  const records = await readdir(inflightDir).catch(() => [] as string[]);
+  for (const name of records) {
+    const rec = (await readFile(join(inflightDir, name), "utf8").then((t) => JSON.parse(t) as InflightRecord).catch(() => null));
+    if (rec && rec.pid !== process.pid && isAlive(rec.pid)) {
       const cmd = await readFile(`/proc/${rec.pid}/cmdline`, "utf8").catch(() => "");
       if (cmd.includes("worker")) {
         report.stillRunning = rec.pid;
         return report;
       }
     }
-    // Only directories inside our own state directory are ever removed.
-    const root = resolve(rec.run_root);
-    if (!root.startsWith(`${resolve(stateDir)}/`)) {
-      await rm(file, { force: true });
-      continue;
-    }
+  }
+  const runsDir = join(stateDir, "runs");
+  for (const name of await readdir(runsDir).catch(() => [] as string[])) {
+    const root = resolve(runsDir, name);
     report.runs++;
     for (const pid of await processesUnder(root)) {
       try {
@@ -86,7 +80,7 @@ export async function cleanLeftovers(stateDir: string): Promise<CleanupReport> {
     }
     await rm(root, { recursive: true, force: true });
     report.removed.push(root);
-    await rm(file, { force: true });
   }
+  for (const name of records) await rm(join(inflightDir, name), { force: true });
   return report;
 }

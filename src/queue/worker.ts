@@ -112,7 +112,7 @@ export async function runWorker(opts: WorkerOptions, deps: WorkerDeps): Promise<
     await report("stopped");
   } finally {
     if (beat) clearInterval(beat);
-    await boss?.stop({ graceful: true, timeout: 30_000 }).catch(() => {});
+    await boss?.stop({ graceful: true, timeout: 10_000 }).catch(() => {});
     await db.end().catch(() => {});
     await lock.end().catch(() => {});
   }
@@ -170,15 +170,16 @@ async function waitForProvider(ctx: JobContext, signal: AbortSignal, deadline: n
 
 async function runAndSubmit(ctx: JobContext, job: JobWithMetadata<QueueJob>, q: QueueJob, ref: string, pass: number, deadline: number) {
   const { opts } = ctx;
-  const runRoot = join(opts.stateDir, "runs", `${job.id}-r${job.retryCount}-p${pass}`);
-  const inflight = await recordInflight(opts.stateDir, { job_id: job.id, run_root: runRoot, pid: process.pid, started_at: new Date().toISOString() });
+  // One runs directory per worker: runOnce names each run `<ts>-<fixture>-<pid>[-<n>]`, unique here.
+  const runsDir = join(opts.stateDir, "runs");
+  const inflight = await recordInflight(opts.stateDir, { job_id: `${job.id}-${job.retryCount}-${pass}`, pid: process.pid, started_at: new Date().toISOString() });
   const signal = AbortSignal.any([job.signal, opts.signal]);
   const { report, runDir } = await ctx.deps.runOnce({
     fixture: ref,
     engine: q.spec.engine as EngineName,
     provider: q.spec.provider,
     model: q.spec.model,
-    runsDir: runRoot,
+    runsDir,
     isolation: q.spec.isolation,
     budget: q.spec.budget,
     agentTimeoutSec: q.spec.agent_timeout_sec ?? undefined,
@@ -205,7 +206,8 @@ async function runAndSubmit(ctx: JobContext, job: JobWithMetadata<QueueJob>, q: 
   };
   // A run cut off because this worker lost its claim is not submitted: the job is already elsewhere.
   if (!job.signal.aborted) await insertSubmission(ctx.db, submitted, await packBundle(runDir));
-  // The bundle is in the database now; the local copy of its workspace is not needed.
+  // The bundle is in the database now: the local copy goes (what is left here after a crash is a leftover).
+  await rm(runDir, { recursive: true, force: true });
   await rm(inflight, { force: true });
   return { outcome, submitted };
 }
