@@ -15,6 +15,7 @@ import { register as registerHealth } from "./commands/health.ts";
 import { register as registerSot } from "./commands/sot.ts";
 import { register as registerDoctor } from "./commands/doctor.ts";
 import { register as registerWorker } from "./commands/worker.ts";
+import { register as registerKeys } from "./commands/keys.ts";
 
 const program = new Command("cto-harness")
   .description("Proves, with evidence a sceptic accepts, whether a coding agent driven by a local model can fix a task.")
@@ -35,6 +36,7 @@ for (const register of [
   registerSot,
   registerFixtures,
   registerSim,
+  registerKeys,
 ]) {
   register(program);
 }

@@ -3,6 +3,8 @@ import { Option, type Command } from "commander";
 import { ENGINE_NAMES, type EngineName } from "../engines/types.ts";
 import { DEFAULT_PROBE_BUDGET } from "../run/options.ts";
 import { UsageError } from "./exit-codes.ts";
+import { AttestKeyError, loadSigningKey, type SigningKey } from "../attest/index.ts";
+import { signingRefusal } from "../attest/policy.ts";
 import { FLAVOURS } from "../sim/flavours.ts";
 import { SCENARIOS, parseScenario } from "../sim/scenarios.ts";
 
@@ -45,5 +47,24 @@ export function addRunOptions(cmd: Command): Command {
     .option("--budget <tokens>", "probe max_tokens", positiveInt("--budget"), DEFAULT_PROBE_BUDGET)
     .addOption(new Option("--sim-flavour <flavour>", "simulator flavour when --provider sim").choices(FLAVOURS))
     .option("--sim-scenario <scenario>", "simulator scenario when --provider sim (solve, reasoning-only, V1..E6, ...)", parseSimScenario)
+    .option("--key <path>", "sign the bundle with this Ed25519 private key (from `keys init`; mode 0600); docs/evidence.md")
     .option("--json", "print exactly one JSON document on stdout");
+}
+
+/**
+ * Loads `--key` before anything runs: a bad key, or one an unsandboxed agent could read
+ * (attest/policy.ts), is a usage error, not a finished unsigned run.
+ */
+export async function signingKeyOption(path: string | undefined, runs: { engines: string[]; isolation: "bwrap" | "none" }): Promise<SigningKey | undefined> {
+  if (path === undefined) return undefined;
+  for (const engine of runs.engines) {
+    const refusal = signingRefusal(engine, runs.isolation);
+    if (refusal) throw new UsageError(refusal);
+  }
+  try {
+    return await loadSigningKey(path);
+  } catch (e) {
+    if (e instanceof AttestKeyError) throw new UsageError(`--key: ${e.message}`);
+    throw e;
+  }
 }

@@ -6,6 +6,11 @@ import { z } from "zod";
 import { bundlePath, isSymlink, listFiles, sha256File, writeJsonAtomic } from "./files.ts";
 
 export const MANIFEST_SCHEMA = "cto-harness/manifest@1";
+/**
+ * The DSSE envelope signing a bundle (src/attest, docs/evidence.md). It signs manifest.json, so
+ * the manifest cannot list it; `verify` parses it strictly instead (nothing else fits in it).
+ */
+export const ATTESTATION_FILE = "attestation.dsse.json";
 export const Manifest = z.object({
   schema: z.literal(MANIFEST_SCHEMA),
   files: z.array(z.object({ path: z.string(), sha256: z.string(), bytes: z.number().int() })),
@@ -23,9 +28,10 @@ async function entryFor(dir: string, path: string): Promise<{ path: string; sha2
 }
 
 export async function computeManifest(dir: string): Promise<Manifest> {
-  // Everything but the manifest itself: writeJsonAtomic's temp files never outlive a rename,
-  // so nothing else is excluded (an excluded name would be a place to hide an added file).
-  const files = (await listFiles(dir)).filter((p) => p !== "manifest.json");
+  // Everything but the manifest itself and the signature over it: writeJsonAtomic's temp files
+  // never outlive a rename, so nothing else is excluded (an excluded name would be a place to
+  // hide an added file; the attestation is parsed strictly by whoever checks it).
+  const files = (await listFiles(dir)).filter((p) => p !== "manifest.json" && p !== ATTESTATION_FILE);
   // A few files at a time: bundles are many small files, and opening them is the cost.
   const entries: Manifest["files"] = new Array(files.length);
   let next = 0;

@@ -11,6 +11,8 @@ import type { Report } from "../evidence/report.ts";
 import type { RunOptions } from "../run/options.ts";
 import type { EngineName } from "../engines/types.ts";
 import { writeJsonAtomic } from "../evidence/files.ts";
+import { signLoop } from "../attest/sign.ts";
+import type { SigningKey } from "../attest/keys.ts";
 import { HARNESS_VERSION } from "../version.ts";
 import { secretValuesInEnv } from "../config/providers.ts";
 import { LOOP_SCHEMA, configHash, differingKeys, type LoopConfig, type LoopSettings } from "./config.ts";
@@ -63,6 +65,8 @@ export interface LoopOptions {
   sim?: RunOptions["sim"];
   /** Shared model-request limiter; created from settings.model_concurrency when absent. */
   modelSlots?: ModelSlots;
+  /** Sign every run's bundle and, at the end, a loop statement over all their manifests (src/attest). */
+  signingKey?: SigningKey;
 }
 
 export interface LoopDeps {
@@ -324,6 +328,7 @@ export async function runLoop(opts: LoopOptions, deps: LoopDeps): Promise<{ summ
         agentTimeoutSec: opts.config.agent_timeout_sec ?? undefined,
         modelSlots,
         probeCache,
+        signingKey: opts.signingKey,
       };
       try {
         const { report, runDir } = await deps.runOnce(runOpts);
@@ -370,5 +375,6 @@ export async function runLoop(opts: LoopOptions, deps: LoopDeps): Promise<{ summ
   const summary = await writeSummary(Boolean(opts.signal?.aborted));
   await writeFile(join(loopDir, "summary.md"), renderMarkdown(summary));
   if (opts.junitFile) await writeFile(opts.junitFile, renderJunit(summary));
+  if (opts.signingKey) await signLoop(loopDir, opts.signingKey); // signed evidence (issue #16): after the final summary
   return { summary, loopDir };
 }

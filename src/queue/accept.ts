@@ -14,6 +14,7 @@ import { unpackBundle, type WireFile } from "./bundle-wire.ts";
 import { classifyOutcome } from "./outcome.ts";
 import { readModelRequests } from "./worker-io.ts";
 import type { BundleTrust } from "./trust.ts";
+import { acceptBundle } from "../attest/index.ts";
 import type { Report } from "../evidence/report.ts";
 
 /**
@@ -60,6 +61,13 @@ export function specMismatch(report: Report, a: QueuedAttempt): string[] {
   return out;
 }
 
+/** Signature (trusted keys only), manifest, every file, the signed job, optionally a re-judge (src/attest). */
+async function acceptSigned(dir: string, a: QueuedAttempt, trust: BundleTrust, secrets: string[]): Promise<{ ok: boolean; problems: string[]; report: Report | null }> {
+  const s = a.job.spec;
+  const r = await acceptBundle(dir, trust.trusted, { fixture_id: s.fixture_id, fixture_digest: s.fixture_digest, engine: s.engine, provider: s.provider, model: s.model }, { secrets, rejudge: trust.rejudge });
+  return { ok: r.ok, problems: r.problems, report: r.report };
+}
+
 export async function judgeSubmission(
   s: PendingSubmission,
   files: WireFile[],
@@ -80,12 +88,8 @@ export async function judgeSubmission(
     return { verdict: "reject", runId: null, dir: null, reason: (e as Error).message };
   }
   const reject = (reason: string): Verdict => ({ verdict: "reject", runId: `.incoming/${s.id}/${place.runId}`, dir: place.dir, reason });
-  if (deps.trust) {
-    const t = await deps.trust.verify(place.dir);
-    if (!t.ok) return reject(`attestation: ${t.reason}`);
-  }
-  const v = await deps.verifyBundle(place.dir, { secrets: deps.secrets });
-  if (!v.ok || !v.report) return reject(`verification failed: ${v.problems.slice(0, 3).join("; ") || "no report"}`);
+  const v = deps.trust ? await acceptSigned(place.dir, attempt, deps.trust, deps.secrets) : await deps.verifyBundle(place.dir, { secrets: deps.secrets });
+  if (!v.ok || !v.report) return reject(`${deps.trust ? "not accepted" : "verification failed"}: ${v.problems.slice(0, 3).join("; ") || "no report"}`);
   const mismatch = specMismatch(v.report, attempt);
   if (mismatch.length > 0) return reject(`the bundle is of another run: ${mismatch.join(", ")}`);
   const outcome = classifyOutcome({ status: v.report.status, failure_reason: v.report.failure_reason, model_requests: await readModelRequests(place.dir) });

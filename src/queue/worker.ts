@@ -28,6 +28,7 @@ import { packBundle } from "./bundle-wire.ts";
 import { ProviderSlots } from "./slots.ts";
 import { cleanLeftovers, recordInflight } from "./leftovers.ts";
 import { readModelRequests, sleepUntil } from "./worker-io.ts";
+import { signingRefusal, type SigningKey } from "../attest/index.ts";
 
 export interface WorkerOptions {
   queueUrl: string;
@@ -45,8 +46,8 @@ export interface WorkerOptions {
   backoff?: BackoffPolicy;
   /** Longest a job waits, in all, for its provider to come back (seconds). */
   providerWaitSec?: number;
-  /** Signs a finished bundle (`--key`) before it is submitted. */
-  sign?: (runDir: string) => Promise<void>;
+  /** Signs every bundle (`--key`): runOnce writes the attestation and hides the key from the agent. */
+  signingKey?: SigningKey;
 }
 
 export interface WorkerDeps {
@@ -139,6 +140,8 @@ async function handleJob(ctx: JobContext, job: JobWithMetadata<QueueJob>): Promi
   const ref = q.spec.variant ? `${q.spec.fixture_id}#${q.spec.variant}` : q.spec.fixture_id;
   const fixture = await loadFixture(ref);
   if (fixture.digest !== q.spec.fixture_digest) throw new Error(`fixture ${q.spec.fixture_id} here has digest ${fixture.digest}, the loop expects ${q.spec.fixture_digest}: this worker runs another version of the harness's fixtures`);
+  const refusal = opts.signingKey ? signingRefusal(q.spec.engine, q.spec.isolation) : null;
+  if (refusal) throw new Error(`cannot sign this job's bundle: ${refusal}`);
   const deadline = Date.now() + (opts.providerWaitSec ?? 1800) * 1000;
   ctx.state.running++;
   opts.log(`started ${q.run_key} (${ref} × ${q.spec.engine} #${q.attempt}, try ${job.retryCount + 1})`);
@@ -187,8 +190,8 @@ async function runAndSubmit(ctx: JobContext, job: JobWithMetadata<QueueJob>, q: 
     signal,
     modelSlots: ctx.slots,
     probeCache: ctx.probeCache,
+    signingKey: opts.signingKey,
   });
-  if (opts.sign) await opts.sign(runDir);
   const outcome: Outcome = classifyOutcome({ status: report.status, failure_reason: report.failure_reason, model_requests: await readModelRequests(runDir) });
   if (outcome.kind === "provider_fault") {
     await recordProviderFault(ctx.db, opts.provider, outcome.reason, (n) => backoffMs(n, opts.backoff ?? DEFAULT_BACKOFF, spreadOf(opts.workerId)));

@@ -19,6 +19,7 @@ import { MARKERS, REPORT_SCHEMA, Report, type FailureReason, type RunStatus } fr
 import { TraceWriter } from "../evidence/trace.ts";
 import { sha256File, writeJsonAtomic } from "../evidence/files.ts";
 import { writeManifest } from "../evidence/manifest.ts";
+import { signRunIfKeyed, signingKeyHiddenPaths } from "../attest/run-hook.ts"; // HOOK (issue #16, signed evidence)
 import { renderMarker, writeMarker } from "../evidence/markers.ts";
 import { getEngine } from "../engines/registry.ts";
 import { agentMaxTokens } from "../engines/builtin-agent/budget.ts";
@@ -417,7 +418,7 @@ export async function runOnce(opts: RunOptions): Promise<RunResult> {
           signal: abort.signal,
           env,
           protectedPaths,
-          hiddenPaths: [{ path: runsDir, what: "the runs directory (other runs and attempts)" }, ...(opts.hiddenPaths ?? [])],
+          hiddenPaths: [{ path: runsDir, what: "the runs directory (other runs and attempts)" }, ...(opts.hiddenPaths ?? []), ...signingKeyHiddenPaths(opts)], // HOOK (issue #16): mask the signing key
           watchProcess: (pid) => {
             agentStarted = true;
             if (secrets.size === 0) return () => {};
@@ -530,6 +531,7 @@ export async function runOnce(opts: RunOptions): Promise<RunResult> {
     await writeJsonAtomic(join(runDir, "report.json"), redactDeep(report, createTextRedactor([...secrets])));
   }
   await writeManifest(runDir);
+  await signRunIfKeyed(runDir, opts); // HOOK (issue #16, signed evidence): after the manifest; src/attest/run-hook.ts
   return { report, runDir };
 
   /** What every report of this run says about the run itself, whatever its outcome. */

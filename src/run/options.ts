@@ -1,6 +1,7 @@
 // What a caller asks of one run (CLI `run`, loops, validators, tests all go through this).
 import type { EngineName } from "../engines/types.ts";
 import type { ProbeCache } from "../provider/probe-cache.ts";
+import type { SigningKey } from "../attest/keys.ts";
 
 export interface RunOptions {
   /** Built-in fixture id or path of a fixture directory. */
@@ -47,6 +48,11 @@ export interface RunOptions {
   hiddenPaths?: { path: string; what: string }[];
   /** Slots for in-flight model requests shared across a loop's runs (per endpoint). */
   modelSlots?: { acquire(signal?: AbortSignal): Promise<() => void> };
+  /**
+   * Sign the finished bundle with this key (src/attest, docs/evidence.md): an attestation over
+   * manifest.json, written after it. Only the key's id is ever recorded; never the baseline.
+   */
+  signingKey?: SigningKey;
 }
 
 export const DEFAULT_PROBE_BUDGET = 1024;

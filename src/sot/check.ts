@@ -56,6 +56,8 @@ export interface SotCheckResult {
   secrets_scanned: number;
   /** The record was one line (line breaks lost) and was reflowed before parsing; line numbers refer to the reflowed text. */
   record_reflowed: boolean;
+  /** `--require-signed`: only bundles signed by one of these keyids counted (absent otherwise). */
+  require_signed?: { trusted_keyids: string[] };
   ok: boolean;
 }
 

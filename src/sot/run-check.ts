@@ -12,6 +12,8 @@ import { scanRecordText } from "./leaks.ts";
 import { loadEvidence, defaultVerify, type VerifyFn } from "./bundles.ts";
 import { checkRecord, type SotCheckResult } from "./check.ts";
 import { renderEvidenceSection, stripHomePaths } from "./evidence.ts";
+import { signedVerifier } from "../attest/bundle.ts";
+import type { TrustedKeys } from "../attest/keys.ts";
 
 export interface SotCheckOptions {
   env: NodeJS.ProcessEnv;
@@ -19,6 +21,8 @@ export interface SotCheckOptions {
   cwd?: string;
   /** Re-judge every real pass claim (apply its patch to the fixture, run the tests again) before it may prove anything. */
   rejudge?: boolean;
+  /** `--require-signed --keys DIR`: a bundle counts only when signed by one of these keys (src/attest). */
+  trustedKeys?: TrustedKeys;
 }
 
 export async function sotCheck(file: string, runsDir: string, opts: SotCheckOptions): Promise<SotCheckResult> {
@@ -51,9 +55,11 @@ export async function sotCheck(file: string, runsDir: string, opts: SotCheckOpti
   const secrets = secretValuesInEnv(opts.env, cwd);
   const providerOfVariable: Record<string, string> = {};
   for (const spec of Object.values(loadProviderSpecs(cwd))) if (spec.urlVar) providerOfVariable[spec.urlVar] = spec.name;
+  // Signed evidence: the signature is checked before the manifest and files (attest/bundle.ts).
+  const verify = opts.trustedKeys ? signedVerifier(opts.trustedKeys) : opts.verify;
   const { runs, rejected } = await loadEvidence(runsAbs, {
     secrets,
-    verify: opts.verify,
+    verify,
     display: (d) => {
       const rel = d.slice(runsAbs.length).replace(/^\/+/, "");
       return rel ? `${runsDir.replace(/\/+$/, "")}/${rel}` : runsDir;
@@ -81,7 +87,7 @@ export async function sotCheck(file: string, runsDir: string, opts: SotCheckOpti
     secretsScanned: secrets.length,
     providerOfVariable,
   });
-  return { ...result, record_reflowed: reflowed };
+  return { ...result, record_reflowed: reflowed, ...(opts.trustedKeys ? { require_signed: { trusted_keyids: [...opts.trustedKeys.keys()].sort() } } : {}) };
 }
 
 /** The stderr note for a reflowed record. */
@@ -95,6 +101,7 @@ export function renderCheckText(r: SotCheckResult): string {
   const out: string[] = [];
   if (r.record_reflowed) out.push(reflowNote(r.record).trimEnd());
   out.push(`sot check ${r.record} against ${r.runs_dir}: ${r.bundles.verified} verified bundle(s) (${r.bundles.real} real, ${r.bundles.simulated} simulated), ${r.bundles.rejected.length} rejected`);
+  if (r.require_signed) out.push(`  only bundles signed by ${r.require_signed.trusted_keyids.length} trusted key(s) count (--require-signed)`);
   for (const rej of r.bundles.rejected) out.push(`  rejected ${rej.dir}: ${rej.problems.slice(0, 3).join("; ")}`);
   for (const it of r.items) {
     out.push("");

@@ -7,7 +7,8 @@ import type { LoopConfig } from "../../loop/config.ts";
 import { runQueuedLoop } from "../../queue/coordinator.ts";
 import { parseTargets, type FixtureRef, type Target } from "../../queue/plan.ts";
 import { checkQueueUrl, QueueUrlError } from "../../queue/queue-url.ts";
-import { loadSigner, loadTrust, TrustUnavailable, type BundleTrust } from "../../queue/trust.ts";
+import { loadTrust, type BundleTrust } from "../../queue/trust.ts";
+import { signLoop, signingRefusal, type SigningKey } from "../../attest/index.ts";
 import { renderMarkdown } from "../../loop/render.ts";
 import { UsageError } from "../exit-codes.ts";
 import { abortOnSignals } from "../run-signals.ts";
@@ -18,7 +19,9 @@ export interface QueueCliOptions {
   provider: string;
   model: string;
   trust?: string;
-  key?: string;
+  rejudge?: boolean;
+  /** Loaded by the loop command (`--key`): signs the loop-level statement over every manifest. */
+  signingKey?: SigningKey;
   queueDeadline: number;
   concurrency: number;
   modelConcurrency: number;
@@ -50,7 +53,7 @@ async function targetsFor(o: QueueCliOptions, resumeDir: string | undefined, exp
   }
 }
 
-async function trustFor(o: QueueCliOptions): Promise<{ trust: BundleTrust; signLoop?: (dir: string) => Promise<void> }> {
+async function trustFor(o: QueueCliOptions): Promise<BundleTrust> {
   if (!o.trust) {
     throw new UsageError(
       "--queue needs --trust DIR: bundles come from other machines and are accepted only when signed by a known worker key; " +
@@ -58,12 +61,9 @@ async function trustFor(o: QueueCliOptions): Promise<{ trust: BundleTrust; signL
     );
   }
   try {
-    const trust = await loadTrust(o.trust);
-    const signer = o.key ? await loadSigner(o.key) : undefined;
-    return { trust, signLoop: signer };
+    return await loadTrust(o.trust, o.rejudge === true);
   } catch (e) {
-    if (e instanceof TrustUnavailable) throw new UsageError(`--trust: ${e.message}`);
-    throw new UsageError(`--trust/--key: ${(e as Error).message}`);
+    throw new UsageError(`--trust: ${(e as Error).message}`);
   }
 }
 
@@ -77,7 +77,13 @@ export async function queuedLoopFromCli(o: QueueCliOptions, base: LoopConfig, ru
   const targets = await targetsFor(o, resumeDir, explicit);
   const config: LoopConfig & { targets: Target[] } = { ...base, provider: targets[0]!.provider, model: targets[0]!.model, targets };
   const fixtures = await fixtureRefs(config.fixtures);
-  const { trust, signLoop } = await trustFor(o);
+  const trust = await trustFor(o);
+  // Every bundle must be signed, so every run must be signable (an unsandboxed agent could read the worker's key).
+  for (const engine of config.engines) {
+    const refusal = signingRefusal(engine, config.isolation);
+    if (refusal) throw new UsageError(`--queue: ${refusal}`);
+  }
+  const key = o.signingKey;
   const signals = abortOnSignals();
   try {
     const { summary, loopDir } = await runQueuedLoop(
@@ -95,7 +101,7 @@ export async function queuedLoopFromCli(o: QueueCliOptions, base: LoopConfig, ru
         deadlineSec: o.queueDeadline,
         junitFile: o.junit,
         trust,
-        signLoop,
+        signLoop: key ? async (dir) => void (await signLoop(dir, key)) : undefined,
       },
       { verifyBundle },
     );

@@ -9,7 +9,7 @@ import { ConfigError } from "../../config/providers.ts";
 import { AdmissionFileError } from "../../config/admission.ts";
 import { EXIT, UsageError } from "../exit-codes.ts";
 import { abortOnSignals } from "../run-signals.ts";
-import { addRunOptions, defaultRunsDir, parseEngine, positiveInt } from "../run-options.ts";
+import { addRunOptions, defaultRunsDir, parseEngine, positiveInt, signingKeyOption } from "../run-options.ts";
 import { runLoop, readLoopFile, findLatestLoopDir, LoopConfigMismatch } from "../../loop/loop.ts";
 import type { LoopConfig } from "../../loop/config.ts";
 import { createProgress } from "../../loop/progress.ts";
@@ -36,11 +36,13 @@ interface LoopCliOptions {
   simFlavour?: string;
   simScenario?: string;
   json?: boolean;
+  /** `--key`: sign every bundle and the loop. */
+  key?: string;
   // ── queued loops (docs/scaling.md) ──
   queue?: string;
   providers?: string;
   trust?: string;
-  key?: string;
+  rejudge?: boolean;
   queueDeadline: number;
 }
 
@@ -129,9 +131,10 @@ async function loopFromCliInner(o: LoopCliOptions, explicit: (key: string) => bo
     if (o.impossible) config.impossible = true;
   }
 
+  const signingKey = await signingKeyOption(o.key, { engines: config.engines, isolation: config.isolation });
   // ── queued loop hook: everything else of a queued loop is in loop-queue.ts ──
-  if (o.queue) return queuedLoopFromCli({ ...o, queue: o.queue }, config, runsDir, resumeDir, explicit);
-  if (o.providers || o.trust) throw new UsageError("--providers and --trust belong to a queued loop: add --queue URL");
+  if (o.queue) return queuedLoopFromCli({ ...o, queue: o.queue, signingKey }, config, runsDir, resumeDir, explicit);
+  if (o.providers || o.trust || o.rejudge) throw new UsageError("--providers, --trust and --rejudge belong to a queued loop: add --queue URL");
 
   const signals = abortOnSignals();
   const total = config.fixtures.length * config.engines.length * config.attempts;
@@ -149,11 +152,13 @@ async function loopFromCliInner(o: LoopCliOptions, explicit: (key: string) => bo
         progress,
         junitFile: o.junit,
         sim: { flavour: o.simFlavour, scenario: o.simScenario },
+        signingKey,
       },
       { runOnce, verifyBundle },
     );
     process.stderr.write("\n" + renderMarkdown(summary));
     process.stderr.write(`\nloop directory: ${loopDir}\n`);
+    if (signingKey) process.stderr.write(`signed: every run's bundle and ${loopDir}/attestation.dsse.json (keyid ${signingKey.keyid})\n`);
     if (o.json) process.stdout.write(JSON.stringify(summary, null, 2) + "\n");
     return summary.exit_code;
   } finally {
@@ -181,7 +186,7 @@ export function register(program: Command): void {
       .option("--queue <url>", "coordinate workers on other hosts through this PostgreSQL job queue (no password in the URL: PGPASSWORD or ~/.pgpass); docs/scaling.md")
       .option("--providers <list>", "with --queue: providers to spread the runs over, each P or P=MODEL (default: --provider with --model)")
       .option("--trust <dir>", "with --queue: directory of the workers' public keys; a bundle is accepted only when signed by one of them")
-      .option("--key <path>", "sign a loop-level statement over every run's manifest with this private key")
+      .option("--rejudge", "with --queue: run the judge again on each worker's recorded patch in a fresh fixture copy before accepting it")
       .option("--queue-deadline <seconds>", "with --queue: stop waiting after this long (runs stay queued; --resume collects them)", positiveInt("--queue-deadline"), 86_400),
   );
   cmd.action(async (o: LoopCliOptions) => {

@@ -6,7 +6,7 @@ import { AdmissionFileError } from "../../config/admission.ts";
 import { UsageError, exitCodeForStatus } from "../exit-codes.ts";
 import { abortOnSignals } from "../run-signals.ts";
 import { renderRunSummary } from "../summary.ts";
-import { addRunOptions, defaultRunsDir, parseEngine } from "../run-options.ts";
+import { addRunOptions, defaultRunsDir, parseEngine, signingKeyOption } from "../run-options.ts";
 import type { Flavour } from "../../sim/flavours.ts";
 
 export interface RunCliOptions {
@@ -22,6 +22,8 @@ export interface RunCliOptions {
   simFlavour?: Flavour;
   simScenario?: string;
   json?: boolean;
+  /** `--key`: the private key to sign the bundle with. */
+  key?: string;
   /** Only `demo` sets this (see run/demo-isolation.ts). */
   isolationFallback?: { reason: string; fix: string };
 }
@@ -29,6 +31,7 @@ export interface RunCliOptions {
 /** Runs one fixture with its baseline and reports; returns the process exit code. */
 export async function runFromCli(o: RunCliOptions): Promise<number> {
   const engine = parseEngine(o.engine);
+  const signingKey = await signingKeyOption(o.key, { engines: [engine], isolation: o.isolation });
   const signals = abortOnSignals();
   try {
     const { report, runDir } = await runOnce({
@@ -46,6 +49,7 @@ export async function runFromCli(o: RunCliOptions): Promise<number> {
       sim: { flavour: o.simFlavour, scenario: o.simScenario },
       signal: signals.signal,
       log: (line) => process.stderr.write(`${line}\n`),
+      signingKey,
     });
     process.stderr.write(renderRunSummary(report, runDir));
     if (o.json) process.stdout.write(JSON.stringify(report, null, 2) + "\n");

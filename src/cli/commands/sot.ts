@@ -1,7 +1,8 @@
 // `cto-harness sot check FILE --runs DIR [--json]` and `cto-harness sot evidence RUN_DIR`:
 // the planning-document gate (docs/sot.md).
 import type { Command } from "commander";
-import { EXIT } from "../exit-codes.ts";
+import { EXIT, UsageError } from "../exit-codes.ts";
+import { trustedKeysOption } from "./verify.ts";
 import { reflowNote, renderCheckText, sotCheck, sotEvidence } from "../../sot/run-check.ts";
 
 export function register(program: Command): void {
@@ -13,9 +14,14 @@ export function register(program: Command): void {
     .argument("<file>", "planning record (markdown: `## <ID> - <title>` items with Status: and Acceptance:)")
     .requiredOption("--runs <dir>", "directory searched recursively for run bundles (report.json)")
     .option("--rejudge", "re-judge every real pass claim: apply its patch to the fixture and run the tests again")
+    .option("--require-signed", "count only bundles signed by a key in --keys (checked offline, before the manifest and files)")
+    .option("--keys <dir>", "with --require-signed: directory of trusted Ed25519 public keys (*.pub)")
     .option("--json", "print the result as one JSON document on stdout")
-    .action(async (file: string, o: { runs: string; json?: boolean; rejudge?: boolean }) => {
-      const result = await sotCheck(file, o.runs, { env: process.env, rejudge: o.rejudge });
+    .action(async (file: string, o: { runs: string; json?: boolean; rejudge?: boolean; requireSigned?: boolean; keys?: string }) => {
+      if (o.requireSigned && !o.keys) throw new UsageError("--require-signed needs --keys DIR: the directory of the public keys (*.pub) whose signatures you accept");
+      if (o.keys && !o.requireSigned) throw new UsageError("--keys is only used with --require-signed; add --require-signed to count only signed bundles");
+      const trustedKeys = o.keys ? await trustedKeysOption("--keys", o.keys, "dir") : undefined;
+      const result = await sotCheck(file, o.runs, { env: process.env, rejudge: o.rejudge, trustedKeys });
       if (o.json) {
         if (result.record_reflowed) process.stderr.write(reflowNote(file));
         process.stdout.write(JSON.stringify(result, null, 2) + "\n");

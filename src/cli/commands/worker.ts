@@ -10,7 +10,7 @@ import { runWorker } from "../../queue/worker.ts";
 import { checkQueueUrl, QueueUrlError } from "../../queue/queue-url.ts";
 import { EXIT, UsageError } from "../exit-codes.ts";
 import { defaultRunsDir, positiveInt } from "../run-options.ts";
-import { loadSigner } from "../../queue/trust.ts";
+import { AttestKeyError, loadSigningKey } from "../../attest/index.ts";
 
 interface WorkerCliOptions {
   queue: string;
@@ -43,7 +43,11 @@ async function workerFromCli(o: WorkerCliOptions): Promise<number> {
   const workerId = o.workerId ?? `${hostname()}-${o.provider}`;
   if (!/^[A-Za-z0-9._-]{1,100}$/.test(workerId)) throw new UsageError(`--worker-id must be letters, digits, '.', '_' or '-' (got '${workerId}')`);
   const stateDir = resolve(join(o.runsDir ?? defaultRunsDir(process.env), `worker-${workerId}`));
-  const sign = o.key ? await loadSigner(o.key).catch((e: Error) => { throw new UsageError(`--key: ${e.message}`); }) : undefined;
+  const signingKey = o.key
+    ? await loadSigningKey(o.key).catch((e: Error) => {
+        throw e instanceof AttestKeyError ? new UsageError(`--key: ${e.message}`) : e;
+      })
+    : undefined;
   const signals = signalsToAbort();
   try {
     await runWorker(
@@ -58,7 +62,7 @@ async function workerFromCli(o: WorkerCliOptions): Promise<number> {
         signal: signals.signal,
         log: (line) => process.stderr.write(`[worker ${workerId}] ${line}\n`),
         providerWaitSec: o.providerWait,
-        sign,
+        signingKey,
       },
       { runOnce },
     );
@@ -82,7 +86,7 @@ export function register(program: Command): void {
     .option("--worker-id <id>", "stable name of this worker (default <hostname>-<provider>); a restarted worker with the same id cleans up what its previous process left")
     .option("--runs-dir <dir>", "where this worker keeps its runs (default $CTO_HARNESS_RUNS_DIR or ./harness-runs)")
     .option("--provider-wait <seconds>", "longest a run waits, in all, for its paused provider (429/5xx/refused)", positiveInt("--provider-wait"), 1800)
-    .option("--key <path>", "sign every bundle with this Ed25519 private key (cto-harness keys init)")
+    .option("--key <path>", "sign every bundle with this Ed25519 private key (cto-harness keys init); a coordinator with --trust accepts only signed bundles")
     .action(async (o: WorkerCliOptions) => {
       process.exitCode = await workerFromCli(o);
     });
