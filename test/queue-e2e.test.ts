@@ -5,16 +5,16 @@
 // every run exactly once, within every provider's slots, with no endpoint anywhere.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import pg from "pg";
 import { startTestPostgres, type TestPostgres } from "./helpers/postgres.ts";
 import { tempDir } from "./helpers/run-env.ts";
 import { ROOT, startSim, startWorker, waitFor, writeProviderConfig, type SimProc, type WorkerProc } from "./helpers/queue-env.ts";
 import { scanRunDir } from "../src/secrets/scan.ts";
-import { verifyBundle } from "../src/evidence/verify.ts";
+import { initKeyPair, loadTrustedKeys, verifyLoopAttestation, verifySignedBundle } from "../src/attest/index.ts";
 
-const COORDINATOR = join(ROOT, "test", "helpers", "queue-coordinator.ts");
+const CLI = join(ROOT, "src", "cli", "main.ts");
 
 let pgs: TestPostgres;
 let sims: SimProc[] = [];
@@ -33,8 +33,9 @@ afterAll(async () => {
   pgs?.stop();
 });
 
-function startCoordinator(args: Record<string, unknown>): { proc: ChildProcess; out: Promise<string>; err: string[] } {
-  const proc = spawn(process.execPath, ["--disable-warning=ExperimentalWarning", COORDINATOR, JSON.stringify(args)], { stdio: ["ignore", "pipe", "pipe"], env: { PATH: process.env.PATH, TMPDIR: process.env.TMPDIR } });
+/** `cto-harness loop --queue ...` as its own process. */
+function startCoordinator(args: string[]): { proc: ChildProcess; out: Promise<string>; err: string[] } {
+  const proc = spawn(process.execPath, ["--disable-warning=ExperimentalWarning", CLI, "loop", ...args], { stdio: ["ignore", "pipe", "pipe"], env: { PATH: process.env.PATH, TMPDIR: process.env.TMPDIR } });
   coordinators.push(proc);
   const err: string[] = [];
   proc.stderr!.on("data", (d: Buffer) => err.push(d.toString()));
@@ -84,8 +85,20 @@ describe("a loop over three providers with three workers", () => {
     const dir = tempDir("queue-e2e");
     const { cwd, admission } = writeProviderConfig(join(dir, "cfg"), sims);
     const runs = (id: string) => join(dir, "workers", id);
+    // Each worker signs with its own key; the coordinator trusts their public keys only.
+    const trustDir = join(dir, "trust");
+    mkdirSync(trustDir);
+    mkdirSync(join(dir, "keys"));
+    const keyOf = (id: string) => {
+      const k = join(dir, "keys", id);
+      if (!existsSync(k)) {
+        initKeyPair(k);
+        copyFileSync(`${k}.pub`, join(trustDir, `${id}.pub`));
+      }
+      return k;
+    };
     const start = (id: string, sim: SimProc) => {
-      const w = startWorker({ id, sim, queueUrl: pgs.url, cwd, admission, runsDir: runs(id), slots: 1, concurrency: 2 });
+      const w = startWorker({ id, sim, queueUrl: pgs.url, cwd, admission, runsDir: runs(id), slots: 1, concurrency: 2, extra: ["--key", keyOf(id)] });
       workers.push(w);
       return w;
     };
@@ -95,8 +108,9 @@ describe("a loop over three providers with three workers", () => {
     const runsDir = join(dir, "coordinator");
     mkdirSync(runsDir, { recursive: true });
     const loopDir = join(runsDir, "loop-e2e");
-    const args = { queueUrl: pgs.url, runsDir, providers: ["p1", "p2", "p3"], fixtures: ["r1-string-slugify"], engines: ["builtin"], attempts: 2, isolation: "bwrap", deadlineSec: 400 };
-    const c1 = startCoordinator({ ...args, loopDir });
+    initKeyPair(join(dir, "keys", "coordinator"));
+    const common = ["--queue", pgs.url, "--trust", trustDir, "--key", join(dir, "keys", "coordinator"), "--runs-dir", runsDir, "--queue-deadline", "400", "--json"];
+    const c1 = startCoordinator([...common, "--providers", "p1,p2,p3", "--fixtures", "r1-string-slugify", "--engines", "builtin", "--attempts", "2", "--loop-dir", loopDir]);
 
     // w1 is killed while its agent runs; its job must come back on another worker of p1.
     await waitFor("w1's agent to be running", () => agentRunning(runs("w1")), 150_000);
@@ -110,7 +124,7 @@ describe("a loop over three providers with three workers", () => {
       const accepted = async () => Number((await db.query("SELECT count(*) AS n FROM cto_harness.results").catch(() => ({ rows: [{ n: 0 }] }))).rows[0].n);
       await waitFor("two accepted results", async () => (await accepted()) >= 2, 200_000);
       c1.proc.kill("SIGKILL"); // the coordinator dies; the workers go on
-      const c2 = startCoordinator({ ...args, resumeDir: loopDir });
+      const c2 = startCoordinator([...common, "--resume", loopDir]);
       const summary = JSON.parse(await c2.out) as { counts: Record<string, number>; attempts: { run_id: string | null; status: string }[] };
       expect(c2.err.join("")).toMatch(/already accepted/);
 
@@ -125,12 +139,14 @@ describe("a loop over three providers with three workers", () => {
       // The killed run completed on the other worker of its provider.
       expect(results.rows.find((r) => r.run_key === killedKey)!.worker_id).toBe("w1b");
 
-      // Every accepted bundle verifies in the coordinator's loop directory.
+      // Every accepted bundle verifies offline with its worker's public key alone; the loop statement with the coordinator's.
       for (const r of results.rows) {
-        const v = await verifyBundle(join(loopDir, r.run_id), { secrets: sims.map((s) => s.url) });
+        const v = await verifySignedBundle(join(loopDir, r.run_id), await loadTrustedKeys(join(dir, "keys", `${r.worker_id}.pub`)), { secrets: sims.map((s) => s.url) });
         expect(v.problems).toEqual([]);
         expect(v.ok).toBe(true);
       }
+      const loopCheck = await verifyLoopAttestation(loopDir, await loadTrustedKeys(join(dir, "keys", "coordinator.pub")));
+      expect(loopCheck.ok).toBe(true);
 
       // No provider ever had more requests in flight than its slots.
       for (const s of sims) {
