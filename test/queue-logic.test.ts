@@ -69,6 +69,8 @@ describe("outcome: only infrastructure faults are retried", () => {
     expect(classifyOutcome({ status: "blocked", failure_reason: "provider unreachable", model_requests: [] }).kind).toBe("provider_fault");
     expect(classifyOutcome({ status: "fail", failure_reason: "tests failed", model_requests: [ok, { status: 429 }] })).toEqual({ kind: "provider_fault", reason: "model server answered 429" });
     expect(classifyOutcome({ status: "fail", failure_reason: "tests failed", model_requests: [{ status: 502, upstream_error: "ECONNREFUSED" }] })).toEqual({ kind: "provider_fault", reason: "ECONNREFUSED" });
+    expect(classifyOutcome({ status: "blocked", failure_reason: "provider response shape unavailable", model_requests: [], probe_statuses: [500] })).toEqual({ kind: "provider_fault", reason: "model server answered 500 to the probe" });
+    expect(classifyOutcome({ status: "blocked", failure_reason: "provider response shape unavailable", model_requests: [], probe_statuses: [200] }).kind).toBe("result");
     expect(isProviderFailure({ status: 503 })).toBe(true);
     expect(isProviderFailure({ status: 404 })).toBe(false);
     // The proxy's own refusal (agent asked for another model) is the agent's doing.

@@ -12,7 +12,7 @@ import type { QueuedAttempt } from "./plan.ts";
 import type { PendingSubmission } from "./store.ts";
 import { unpackBundle, type WireFile } from "./bundle-wire.ts";
 import { classifyOutcome } from "./outcome.ts";
-import { readModelRequests } from "./worker-io.ts";
+import { runFacts } from "./worker-io.ts";
 import type { BundleTrust } from "./trust.ts";
 import { acceptBundle } from "../attest/index.ts";
 import type { Report } from "../evidence/report.ts";
@@ -92,7 +92,7 @@ export async function judgeSubmission(
   if (!v.ok || !v.report) return reject(`${deps.trust ? "not accepted" : "verification failed"}: ${v.problems.slice(0, 3).join("; ") || "no report"}`);
   const mismatch = specMismatch(v.report, attempt);
   if (mismatch.length > 0) return reject(`the bundle is of another run: ${mismatch.join(", ")}`);
-  const outcome = classifyOutcome({ status: v.report.status, failure_reason: v.report.failure_reason, model_requests: await readModelRequests(place.dir) });
+  const outcome = classifyOutcome(await runFacts(place.dir, v.report));
   if (outcome.kind === "result" || s.final) return { verdict: "accept", runId: place.runId, dir: place.dir, finalDir: final.dir, report: v.report };
   return { verdict: "retry", runId: `.incoming/${s.id}/${place.runId}`, dir: place.dir, reason: `${outcome.kind.replace("_", " ")}: ${outcome.reason}` };
 }

@@ -17,6 +17,8 @@ export interface RunFacts {
   failure_reason: string | null;
   /** Per model request the proxy forwarded: the status it got and its upstream error code. */
   model_requests: { status: number; upstream_error?: string; refused?: boolean }[];
+  /** HTTP statuses of the probe's chat requests (probe.json), when it ran. */
+  probe_statuses?: number[];
 }
 
 /** Failure reasons that say the machine or its configuration failed, not the agent. */
@@ -34,6 +36,9 @@ export function isProviderFailure(r: { status: number; upstream_error?: string; 
 export function classifyOutcome(f: RunFacts): Outcome {
   if (f.failure_reason && WORKER_FAULTS.has(f.failure_reason)) return { kind: "worker_fault", reason: f.failure_reason };
   if (f.failure_reason === "provider unreachable") return { kind: "provider_fault", reason: "provider unreachable" };
+  // A probe blocked by an overloaded or failing server says nothing about the server's shape.
+  const probeFailure = (f.probe_statuses ?? []).find((s) => isProviderFailure({ status: s }));
+  if (f.status === "blocked" && probeFailure !== undefined) return { kind: "provider_fault", reason: `model server answered ${probeFailure} to the probe` };
   // A pass stands: the judge saw a correct change whatever the server did on the way.
   if (f.status === "pass") return { kind: "result" };
   const bad = f.model_requests.filter(isProviderFailure);

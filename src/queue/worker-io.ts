@@ -2,6 +2,8 @@
 // at a deadline or when any of several signals aborts.
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
+import type { RunStatus } from "../evidence/report.ts";
+import type { RunFacts } from "./outcome.ts";
 
 /** status / upstream_error / refused of every line of backend/model-requests.jsonl (torn lines skipped). */
 export async function readModelRequests(runDir: string): Promise<{ status: number; upstream_error?: string; refused?: boolean }[]> {
@@ -35,4 +37,19 @@ export function sleepUntil(at: number, signals: AbortSignal[]): Promise<void> {
       s.addEventListener("abort", done, { once: true });
     }
   });
+}
+
+/** The statuses of the probe's chat requests in probe.json (none when no probe ran). */
+export async function readProbeStatuses(runDir: string): Promise<number[]> {
+  try {
+    const p = JSON.parse(await readFile(join(runDir, "probe.json"), "utf8")) as { text?: { status?: unknown }; tools?: { status?: unknown } | null };
+    return [p.text?.status, p.tools?.status].filter((s): s is number => typeof s === "number");
+  } catch {
+    return [];
+  }
+}
+
+/** What classifyOutcome needs from a finished run's directory and report. */
+export async function runFacts(runDir: string, report: { status: RunStatus; failure_reason: string | null }): Promise<RunFacts> {
+  return { status: report.status, failure_reason: report.failure_reason, model_requests: await readModelRequests(runDir), probe_statuses: await readProbeStatuses(runDir) };
 }

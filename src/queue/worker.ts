@@ -27,7 +27,7 @@ import { ensureSchema, insertSubmission, openDb, providerPausedUntil, recordProv
 import { packBundle } from "./bundle-wire.ts";
 import { ProviderSlots } from "./slots.ts";
 import { cleanLeftovers, recordInflight } from "./leftovers.ts";
-import { readModelRequests, sleepUntil } from "./worker-io.ts";
+import { runFacts, sleepUntil } from "./worker-io.ts";
 import { signingRefusal, type SigningKey } from "../attest/index.ts";
 
 export interface WorkerOptions {
@@ -192,7 +192,7 @@ async function runAndSubmit(ctx: JobContext, job: JobWithMetadata<QueueJob>, q: 
     probeCache: ctx.probeCache,
     signingKey: opts.signingKey,
   });
-  const outcome: Outcome = classifyOutcome({ status: report.status, failure_reason: report.failure_reason, model_requests: await readModelRequests(runDir) });
+  const outcome: Outcome = classifyOutcome(await runFacts(runDir, report));
   if (outcome.kind === "provider_fault") {
     await recordProviderFault(ctx.db, opts.provider, outcome.reason, (n) => backoffMs(n, opts.backoff ?? DEFAULT_BACKOFF, spreadOf(opts.workerId)));
   } else if (report.model_traffic && report.model_traffic.requests > 0) {
