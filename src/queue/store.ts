@@ -81,8 +81,12 @@ export async function insertSubmission(db: Db, s: SubmissionRow, files: WireFile
       [s.loop_id, s.run_key, s.job_id, s.try, s.worker_id, s.run_id, s.status, s.failure_reason, s.outcome, s.outcome_reason, s.final],
     );
     const id = Number(r.rows[0]!.id);
-    for (const f of files) {
-      await c.query(`INSERT INTO ${STORE_SCHEMA}.bundle_files (submission_id, path, kind, content) VALUES ($1,$2,$3,$4)`, [id, f.path, f.kind, f.content]);
+    // One statement for all the files: a bundle is dozens of small files, and round trips are the cost.
+    if (files.length > 0) {
+      await c.query(
+        `INSERT INTO ${STORE_SCHEMA}.bundle_files (submission_id, path, kind, content) SELECT $1, * FROM unnest($2::text[], $3::text[], $4::bytea[])`,
+        [id, files.map((f) => f.path), files.map((f) => f.kind), files.map((f) => f.content)],
+      );
     }
     await c.query("COMMIT");
     return id;
