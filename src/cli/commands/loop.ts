@@ -114,6 +114,7 @@ async function loopFromCliInner(o: LoopCliOptions, explicit: (key: string) => bo
   if (resumeDir) {
     // Values not given on this command line come from the loop being resumed; given ones must match it.
     const stored = await readLoopFile(resumeDir);
+    if (stored.queue && !o.queue) throw new UsageError(`${resumeDir} ran through a job queue; resume it with --queue URL --trust DIR (docs/scaling.md)`);
     const s = stored.config;
     config = {
       fixtures: explicit("fixtures") ? await resolveFixtures(o.fixtures, o.impossible ?? s.impossible) : s.fixtures,
