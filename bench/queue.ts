@@ -64,6 +64,18 @@ async function queued(url: string, dir: string, targets: Target[], attempts: num
   const workers = targets.map((t, i) =>
     spawn(process.execPath, ["--disable-warning=ExperimentalWarning", WORKER, JSON.stringify({ url, provider: t.provider, workerId: `bench-${i}-${t.provider}`, stateDir: join(dir, `w${i}`), digest, mode })], { stdio: ["ignore", "ignore", "inherit"], env: { PATH: process.env.PATH, TMPDIR: process.env.TMPDIR, ...env } }),
   );
+  // Timed from when every worker is up (connected, cleaned, serving), as on machines that were already running.
+  const ids = targets.map((t, i) => `bench-${i}-${t.provider}`);
+  const since = new Date();
+  const probe = openDb(url);
+  try {
+    for (let ready = false; !ready; await new Promise((r) => setTimeout(r, 100))) {
+      const r = await probe.query<{ n: string }>("SELECT count(*) AS n FROM cto_harness.workers WHERE worker_id = ANY($1) AND state = 'idle' AND started_at >= $2", [ids, since]).catch(() => ({ rows: [{ n: "0" }] }));
+      ready = Number(r.rows[0]!.n) === ids.length;
+    }
+  } finally {
+    await probe.end();
+  }
   const t0 = performance.now();
   const { summary, loopDir } = await runQueuedLoop(
     {
