@@ -170,10 +170,15 @@ export async function recordLoop(db: Db, loopId: string, config: unknown, config
 
 // ── providers: the pause after 429/5xx/refused connections ─────────────────────────────────
 
-export async function providerPausedUntil(db: Db, provider: string): Promise<Date | null> {
-  const r = await db.query<{ paused_until: Date | null }>(`SELECT paused_until FROM ${STORE_SCHEMA}.provider_state WHERE provider = $1`, [provider]);
+/** The pause still ahead (null when none) and the count of consecutive faults. */
+export async function providerState(db: Db, provider: string): Promise<{ pausedUntil: Date | null; failures: number }> {
+  const r = await db.query<{ paused_until: Date | null; failures: number }>(`SELECT paused_until, failures FROM ${STORE_SCHEMA}.provider_state WHERE provider = $1`, [provider]);
   const until = r.rows[0]?.paused_until ?? null;
-  return until && until.getTime() > Date.now() ? until : null;
+  return { pausedUntil: until && until.getTime() > Date.now() ? until : null, failures: r.rows[0]?.failures ?? 0 };
+}
+
+export async function providerPausedUntil(db: Db, provider: string): Promise<Date | null> {
+  return (await providerState(db, provider)).pausedUntil;
 }
 
 /** One more consecutive fault: returns the count, and the caller computes and stores the pause. */

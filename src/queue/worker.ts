@@ -23,7 +23,7 @@ import { QueueJob } from "./spec.ts";
 import { classifyOutcome, type Outcome } from "./outcome.ts";
 import { backoffMs, spreadOf, DEFAULT_BACKOFF, type BackoffPolicy } from "./backoff.ts";
 import { DEFAULT_TUNING, ensureRunQueue, startBoss, type QueueTuning } from "./boss.ts";
-import { ensureSchema, insertSubmission, openDb, providerPausedUntil, recordProviderFault, recordProviderSuccess, upsertWorker, type Db } from "./store.ts";
+import { ensureSchema, insertSubmission, openDb, providerState, recordProviderFault, recordProviderSuccess, upsertWorker, type Db } from "./store.ts";
 import { packBundle } from "./bundle-wire.ts";
 import { ProviderSlots } from "./slots.ts";
 import { cleanLeftovers, recordInflight } from "./leftovers.ts";
@@ -102,7 +102,7 @@ export async function runWorker(opts: WorkerOptions, deps: WorkerDeps): Promise<
     const report = (s: string) => upsertWorker(db, { worker_id: opts.workerId, provider: opts.provider, slots: opts.slots, host: hostname(), pid: process.pid, running: state.running, done: state.done, state: s }, startedAt).catch(() => {});
     await report("idle");
     beat = setInterval(() => void report(state.running > 0 ? "running" : "idle"), 2000);
-    const ctx: JobContext = { opts, deps, db, slots, probeCache, state, tuning, report };
+    const ctx: JobContext = { opts, deps, db, slots, probeCache, state, tuning, report, digests: new Map(), faulted: false };
     await boss.work<QueueJob>(queue, { localConcurrency: opts.concurrency, includeMetadata: true, pollingIntervalSeconds: 0.5 }, async (jobs) => {
       for (const job of jobs) await handleJob(ctx, job as JobWithMetadata<QueueJob>);
     });
@@ -128,6 +128,23 @@ interface JobContext {
   state: WorkerState;
   tuning: QueueTuning;
   report: (s: string) => Promise<void>;
+  digests: Map<string, string>;
+  /** This worker recorded a fault of its provider since its last success (a success then clears it). */
+  faulted: boolean;
+}
+
+/**
+ * The digest of a fixture as this worker has it, loaded once: built-in fixtures do not change
+ * under a running worker (if they did, its reports would carry the new digest and the
+ * coordinator would refuse them).
+ */
+async function fixtureDigest(ctx: JobContext, ref: string): Promise<string> {
+  let d = ctx.digests.get(ref);
+  if (!d) {
+    d = (await loadFixture(ref)).digest;
+    ctx.digests.set(ref, d);
+  }
+  return d;
 }
 
 /** Throws to fail the job (pg-boss retries it); returns to complete it. */
@@ -138,7 +155,7 @@ async function handleJob(ctx: JobContext, job: JobWithMetadata<QueueJob>): Promi
   const q = parsed.data;
   if (q.spec.provider !== opts.provider) throw new Error(`job for provider ${q.spec.provider} reached a worker of ${opts.provider}`);
   const ref = q.spec.variant ? `${q.spec.fixture_id}#${q.spec.variant}` : q.spec.fixture_id;
-  const fixture = await loadFixture(ref);
+  const fixture = { digest: await fixtureDigest(ctx, ref) };
   if (fixture.digest !== q.spec.fixture_digest) throw new Error(`fixture ${q.spec.fixture_id} here has digest ${fixture.digest}, the loop expects ${q.spec.fixture_digest}: this worker runs another version of the harness's fixtures`);
   const refusal = opts.signingKey ? signingRefusal(q.spec.engine, q.spec.isolation) : null;
   if (refusal) throw new Error(`cannot sign this job's bundle: ${refusal}`);
@@ -163,7 +180,9 @@ async function handleJob(ctx: JobContext, job: JobWithMetadata<QueueJob>): Promi
 
 async function waitForProvider(ctx: JobContext, signal: AbortSignal, deadline: number): Promise<void> {
   for (;;) {
-    const until = await providerPausedUntil(ctx.db, ctx.opts.provider);
+    const { pausedUntil: until, failures } = await providerState(ctx.db, ctx.opts.provider);
+    // Faults recorded by any worker of the provider are cleared by the next run that gets through.
+    ctx.faulted = failures > 0;
     if (!until) return;
     ctx.opts.log(`provider ${ctx.opts.provider} paused until ${until.toISOString()}`);
     await sleepUntil(Math.min(until.getTime(), deadline), [signal, ctx.opts.signal]);
@@ -195,8 +214,10 @@ async function runAndSubmit(ctx: JobContext, job: JobWithMetadata<QueueJob>, q: 
   const outcome: Outcome = classifyOutcome(await runFacts(runDir, report));
   if (outcome.kind === "provider_fault") {
     await recordProviderFault(ctx.db, opts.provider, outcome.reason, (n) => backoffMs(n, opts.backoff ?? DEFAULT_BACKOFF, spreadOf(opts.workerId)));
-  } else if (report.model_traffic && report.model_traffic.requests > 0) {
+    ctx.faulted = true;
+  } else if (report.model_traffic && report.model_traffic.requests > 0 && ctx.faulted) {
     await recordProviderSuccess(ctx.db, opts.provider);
+    ctx.faulted = false;
   }
   const final =
     outcome.kind === "result" ||
