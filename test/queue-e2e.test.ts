@@ -136,6 +136,11 @@ describe("a loop over three providers with three workers", () => {
       // Not re-run after the resume: one submission that counted per key.
       const counted = await db.query<{ n: string }>("SELECT count(*) AS n FROM cto_harness.submissions WHERE outcome = 'result'");
       expect(Number(counted.rows[0]!.n)).toBe(6);
+      // A worker only takes work for the provider it serves.
+      const serves: Record<string, string> = { w1: "p1", w1b: "p1", w2: "p2", w3: "p3" };
+      const subs = await db.query<{ worker_id: string; provider: string }>("SELECT s.worker_id, j.data->'spec'->>'provider' AS provider FROM cto_harness.submissions s JOIN cto_boss.job j ON j.id::text = s.job_id");
+      expect(subs.rows.length).toBeGreaterThanOrEqual(6);
+      for (const r of subs.rows) expect(r.provider).toBe(serves[r.worker_id]);
       // The killed run completed on the other worker of its provider.
       expect(results.rows.find((r) => r.run_key === killedKey)!.worker_id).toBe("w1b");
 
