@@ -13,6 +13,7 @@ import { makeJob, queueName, singletonKey } from "../src/queue/spec.ts";
 import { acceptResult, acceptedResults, ensureSchema, insertSubmission, openDb, pendingSubmissions, recordProviderFault, providerPausedUntil, recordProviderSuccess, type Db } from "../src/queue/store.ts";
 import { ProviderSlots } from "../src/queue/slots.ts";
 import { packBundle, unpackBundle } from "../src/queue/bundle-wire.ts";
+import { checkTablesForSecrets } from "../src/queue/leak-check.ts";
 
 let pgs: TestPostgres;
 let db: Db;
@@ -147,5 +148,21 @@ describe("a bundle through the database", () => {
     await expect(unpackBundle(evil, [{ path: "../escaped", kind: "file", content: Buffer.from("x") }])).rejects.toThrow(/refused/);
     expect(existsSync(join(dir, "escaped"))).toBe(false);
     expect(existsSync(evil)).toBe(false);
+  });
+});
+
+describe("the leak scan covers the queue's tables", () => {
+  it("finds an endpoint that got into any table, in any encoding the scanner knows, and names the table only", async () => {
+    const secret = "http://spark-7.lan:8000/v1";
+    const clean = await checkTablesForSecrets(db, [secret]);
+    expect(clean.findings).toEqual([]);
+    expect(clean.tables).toBeGreaterThanOrEqual(6);
+    expect(clean.rows).toBeGreaterThan(0);
+    await recordProviderFault(db, "leaky", `refused by ${encodeURIComponent(secret)}`, () => 1000);
+    const dirty = await checkTablesForSecrets(db, [secret]);
+    expect(dirty.findings.length).toBeGreaterThan(0);
+    expect(dirty.findings.every((f) => f.table === "cto_harness.provider_state")).toBe(true);
+    expect(JSON.stringify(dirty)).not.toContain("spark-7");
+    await db.query("DELETE FROM cto_harness.provider_state WHERE provider = 'leaky'");
   });
 });

@@ -176,6 +176,8 @@ describe("a loop over three providers with three workers", () => {
       // w1 comes back under its own id: it ends what its previous process left and removes its run directory.
       const back = start("w1", sims[0]!);
       await waitFor("w1 to clean up", () => back.log.some((l) => /cleaned up after the previous process: [12] unfinished run/.test(l)), 60_000);
+      // Every worker checks the queue's tables against its own endpoint when it starts.
+      await waitFor("w1's leak check", () => back.log.some((l) => /leak check of the queue's tables against this worker's endpoint: clean \(\d+ rows/.test(l)), 60_000);
       expect(readdirSync(join(runs("w1"), "worker-w1", "runs"))).toEqual([]);
       // Workers keep no finished run: the bundles live in the database and the loop directory.
       expect(readdirSync(join(runs("w2"), "worker-w2", "runs"))).toEqual([]);

@@ -13,7 +13,8 @@ import { join } from "node:path";
 import { rm } from "node:fs/promises";
 import pg from "pg";
 import type { PgBoss, JobWithMetadata } from "pg-boss";
-import { resolveProvider, ConfigError } from "../config/providers.ts";
+import { resolveProvider, ConfigError, secretValuesInEnv } from "../config/providers.ts";
+import { checkTablesForSecrets } from "./leak-check.ts";
 import { loadFixture } from "../fixtures/load.ts";
 import type { EngineName } from "../engines/types.ts";
 import { ProbeCache } from "../provider/probe-cache.ts";
@@ -94,6 +95,11 @@ export async function runWorker(opts: WorkerOptions, deps: WorkerDeps): Promise<
     if (left.stillRunning) throw new ConfigError(`worker '${opts.workerId}': its previous process ${left.stillRunning} is still running; stop it first`);
     if (left.runs > 0) opts.log(`cleaned up after the previous process: ${left.runs} unfinished run(s), ${left.killed} leftover process(es) ended, ${left.removed.length} directory(ies) removed`);
     await ensureSchema(db);
+    const leaks = await checkTablesForSecrets(db, secretValuesInEnv(opts.env));
+    if (leaks.findings.length > 0) {
+      throw new ConfigError(`the queue's tables hold this worker's endpoint or key (${leaks.findings.map((f) => `${f.table}: ${f.form}`).join("; ")}); stop every worker and coordinator, find how it got there, and clean the rows before going on`);
+    }
+    opts.log(`leak check of the queue's tables against this worker's endpoint: clean (${leaks.rows} rows in ${leaks.tables} tables)`);
     boss = await startBoss(opts.queueUrl, { onError: (e) => opts.log(`queue error: ${e.message}`) });
     const queue = await ensureRunQueue(boss, opts.provider, tuning);
     const slots = new ProviderSlots(lock, opts.provider, opts.slots);
