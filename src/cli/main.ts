@@ -14,6 +14,7 @@ import { register as registerLoop } from "./commands/loop.ts";
 import { register as registerHealth } from "./commands/health.ts";
 import { register as registerSot } from "./commands/sot.ts";
 import { register as registerDoctor } from "./commands/doctor.ts";
+import { register as registerWorker } from "./commands/worker.ts";
 import { register as registerKeys } from "./commands/keys.ts";
 import { register as registerView } from "./commands/view.ts";
 import { register as registerCompare } from "./commands/compare.ts";
@@ -28,6 +29,7 @@ for (const register of [
   registerRun,
   registerDemo,
   registerLoop,
+  registerWorker,
   registerProbe,
   registerProxy,
   registerVerify,

@@ -16,6 +16,8 @@ export interface LoopConfig {
   agent_timeout_sec: number | null;
   /** The fixtures' impossible variants were run (`--impossible`); fixtures are then `<ref>#<variant>`. */
   impossible?: boolean;
+  /** A queued loop (`--queue`): every provider and its model; absent for a local loop. */
+  targets?: { provider: string; model: string }[];
 }
 
 /** How the loop runs; may change between a run and its resume. */

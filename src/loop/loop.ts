@@ -44,6 +44,8 @@ export interface LoopFile {
   config_hash: string;
   settings: LoopSettings;
   resumed_at?: string[];
+  /** A loop run through a job queue (src/queue): its id in the queue's tables. Never the queue's URL. */
+  queue?: { loop_id: string };
 }
 
 export interface LoopOptions {
@@ -85,7 +87,7 @@ function stamp(d: Date): string {
   return d.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
 }
 
-async function createLoopDir(runsDir: string, at: Date): Promise<string> {
+export async function createLoopDir(runsDir: string, at: Date): Promise<string> {
   await mkdir(runsDir, { recursive: true });
   const base = `loop-${stamp(at)}-${process.pid}`;
   for (let n = 0; n < 1000; n++) {

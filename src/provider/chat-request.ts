@@ -7,6 +7,7 @@ import { createParser } from "eventsource-parser";
 import { connectionErrorCode, readCapped, type Clock, type Endpoint } from "./endpoint.ts";
 import type { ProbeTarget } from "./probe.ts";
 import { ResponseAccumulator, isErrorPayload, parseErrorBody } from "./response-evidence.ts";
+import type { Slots } from "../core/semaphore.ts";
 
 const TEXT_QUESTION = "What is the capital of France? Answer in one short sentence.";
 const TOOL_QUESTION = "What is the weather in Paris right now? Use the get_weather tool.";
@@ -33,6 +34,23 @@ export interface ChatOutcome {
   server: string | null;
 }
 
+/** Holds one model slot while the request is in flight; a deadline that passes while waiting is a timeout. */
+async function withSlot(slots: Slots, probe: "text" | "tools", deadline: AbortSignal, clock: Clock, stream: boolean, send: () => Promise<ChatOutcome>): Promise<ChatOutcome> {
+  let release: () => void;
+  try {
+    release = await slots.acquire(deadline);
+  } catch {
+    const acc = new ResponseAccumulator(probe, () => clock.now());
+    acc.evidence.timedOut = true;
+    return { acc, stream, decidedEarly: false, ttfbMs: null, elapsedMs: 0, simulated: false, server: null };
+  }
+  try {
+    return await send();
+  } finally {
+    release();
+  }
+}
+
 export async function chatRequest(
   probe: "text" | "tools",
   ep: Endpoint,
@@ -41,7 +59,9 @@ export async function chatRequest(
   deadline: AbortSignal,
   clock: Clock,
   stream = true,
+  slots?: Slots,
 ): Promise<ChatOutcome> {
+  if (slots) return withSlot(slots, probe, deadline, clock, stream, () => chatRequest(probe, ep, target, budget, deadline, clock, stream));
   const acc = new ResponseAccumulator(probe, () => clock.now());
   const controller = new AbortController();
   const onDeadline = () => controller.abort();

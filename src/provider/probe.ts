@@ -24,6 +24,7 @@ import {
 import { fetchModels, fetchVersion, serverKindOf, unknownServer } from "./discovery.ts";
 import { endpointOf, type Clock, type Endpoint } from "./endpoint.ts";
 import { serverVersionFromFingerprint } from "./response-evidence.ts";
+import type { Slots } from "../core/semaphore.ts";
 
 export { connectionErrorCode } from "./endpoint.ts";
 export { discoverServer, isModelServed, serverKindOf } from "./discovery.ts";
@@ -43,6 +44,11 @@ export interface ProbeOptions {
   timeoutMs?: number;
   /** Skip the tool probe (default false). */
   skipTools?: boolean;
+  /**
+   * Each chat request of the probe holds one of these slots while it is in flight, like the
+   * agent's requests through the proxy: a worker's --slots then caps the probe too (src/queue).
+   */
+  modelSlots?: Slots;
 }
 
 export const DEFAULT_BUDGET = 1024;
@@ -256,15 +262,15 @@ export async function probeEndpoint(target: ProbeTarget, opts: ProbeOptions = {}
 
   // 2. Text and tool probes at once: the verdict takes as long as the slower one.
   const endpoint = ep;
-  const textPromise = chatRequest("text", endpoint, target, budget, deadline, clock);
+  const textPromise = chatRequest("text", endpoint, target, budget, deadline, clock, true, opts.modelSlots);
   const toolsPromise = opts.skipTools
     ? Promise.resolve(null)
-    : chatRequest("tools", endpoint, target, budget, deadline, clock).then(async (outcome) => {
+    : chatRequest("tools", endpoint, target, budget, deadline, clock, true, opts.modelSlots).then(async (outcome) => {
         // Some llama.cpp builds reject tools with stream: retry once without streaming.
         const ev = outcome.acc.evidence;
         const msg = `${ev.error?.message ?? ""}`.toLowerCase();
         if (ev.status !== null && ev.status >= 400 && msg.includes("stream") && msg.includes("tool")) {
-          return chatRequest("tools", endpoint, target, budget, deadline, clock, false);
+          return chatRequest("tools", endpoint, target, budget, deadline, clock, false, opts.modelSlots);
         }
         return outcome;
       });

@@ -15,6 +15,14 @@ const MAX_BODY_BYTES = 64 * 1024 * 1024;
 /** The model a simulator serves when none is named. */
 export const DEFAULT_MODEL = "qwen3.6-35b-a3b";
 
+/** `GET /sim/stats` when SimOptions.stats is set (load tests: docs/simulator.md). */
+export interface SimStats {
+  chat_in_flight: number;
+  chat_peak: number;
+  chat_total: number;
+  chat_failed_on_purpose: number;
+}
+
 /** What the chat route needs from the server it runs in. */
 export interface ChatHost {
   profile: FlavourProfile;
@@ -23,6 +31,10 @@ export interface ChatHost {
   ttftMs: number;
   /** Milliseconds per generated token (0: unpaced). */
   tokenMs: number;
+  /** Answer the first N chat requests with the flavour's 500 (SimOptions.failFirst). */
+  failFirst: number;
+  /** Counted here, served by the server. */
+  stats: SimStats;
   isClosed(): boolean;
   head(res: http.ServerResponse, record: SimRequestRecord, status: number, headers: Record<string, string>): void;
   sendError(res: http.ServerResponse, record: SimRequestRecord, error: ErrorKind): void;
@@ -77,9 +89,21 @@ export async function handleChat(host: ChatHost, req: http.IncomingMessage, res:
   record.stream = view.stream;
   record.tools = view.tools.map((t) => t.name);
   record.messageCount = view.messages.length;
-  const plan = await planChat(host.scenario, view, host.plan);
-  if (plan.kind === "error") return host.sendError(res, record, plan.error);
-  await answerChat(host, view, plan, res, record);
+  const stats = host.stats;
+  stats.chat_total++;
+  if (stats.chat_total <= host.failFirst) {
+    stats.chat_failed_on_purpose++;
+    return host.sendError(res, record, { kind: "server-error", message: "simulated failure (--fail-first)" });
+  }
+  stats.chat_in_flight++;
+  stats.chat_peak = Math.max(stats.chat_peak, stats.chat_in_flight);
+  try {
+    const plan = await planChat(host.scenario, view, host.plan);
+    if (plan.kind === "error") return host.sendError(res, record, plan.error);
+    await answerChat(host, view, plan, res, record);
+  } finally {
+    stats.chat_in_flight--;
+  }
 }
 
 async function pace(host: ChatHost, res: http.ServerResponse, ms: number): Promise<boolean> {

@@ -10,10 +10,10 @@ import http from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import type { Fixture } from "../fixtures/types.ts";
 import { errorReply, type ErrorKind, type ErrorReply } from "./errors.ts";
-import type { PlainReply } from "./discovery.ts";
+import { jsonReply, type PlainReply } from "./discovery.ts";
 import { fixtureSolveSource } from "./fixture-source.ts";
 import { FLAVOURS, PROFILES, contentTypeFor, isFlavour, type Flavour, type FlavourProfile } from "./flavours.ts";
-import { DEFAULT_MODEL, handleChat, type ChatHost } from "./chat.ts";
+import { DEFAULT_MODEL, handleChat, type ChatHost, type SimStats } from "./chat.ts";
 import { routeRequest } from "./routes.ts";
 import { DEFAULT_SLOW_FIRST_BYTE_MS, SCENARIOS, parseScenario, scenarioUnavailable, type Scenario, type SolveSource } from "./scenarios.ts";
 
@@ -41,7 +41,13 @@ export interface SimOptions {
   loadingMs?: number;
   /** Replaces where `solve` gets fixtures and fixes from (tests). */
   solveSource?: SolveSource;
+  /** Serve `GET /sim/stats`: chat requests in flight now, the most ever in flight at once, and the total (load tests). */
+  stats?: boolean;
+  /** Answer the first N chat requests with the flavour's 500 (a server that is failing, then recovers). */
+  failFirst?: number;
 }
+
+export type { SimStats } from "./chat.ts";
 
 export interface SimRequestRecord {
   method: string;
@@ -62,6 +68,7 @@ export interface SimServer {
   flavour: Flavour;
   scenario: Scenario;
   requests: SimRequestRecord[];
+  stats: SimStats;
   close(): Promise<void>;
 }
 
@@ -96,6 +103,8 @@ function chatHost(opts: SimOptions, flavour: Flavour, scenario: Scenario, profil
     scenario,
     plan: { profile, servedModels: models, reasoningTokens: opts.reasoningTokens, solve: opts.solveSource ?? fixtureSolveSource(opts.fixture) },
     ttftMs: opts.ttftMs ?? (scenario === "slow-first-byte" ? DEFAULT_SLOW_FIRST_BYTE_MS : 0),
+    failFirst: opts.failFirst ?? 0,
+    stats: { chat_in_flight: 0, chat_peak: 0, chat_total: 0, chat_failed_on_purpose: 0 },
     tokenMs: tokensPerSec > 0 ? 1000 / tokensPerSec : 0,
     isClosed: () => life.closed,
     head,
@@ -125,6 +134,10 @@ export async function startSimulator(opts: SimOptions = {}): Promise<SimServer> 
     const record: SimRequestRecord = { method, path, model: null, stream: false, tools: [], messageCount: 0, status: 0 };
     requests.push(record);
     try {
+      if (opts.stats && method === "GET" && path === "/sim/stats") {
+        req.resume();
+        return send(host.head, res, record, jsonReply({ ...host.stats }));
+      }
       const keyAccepted = apiKey === undefined || (req.headers.authorization ?? "") === `Bearer ${apiKey}`;
       const action = routeRequest(profile, method, path, { keyAccepted, loading: life.loading, servedModels: models, startedAt });
       if (action.kind === "chat") return await handleChat(host, req, res, record);
@@ -149,6 +162,7 @@ export async function startSimulator(opts: SimOptions = {}): Promise<SimServer> 
     flavour,
     scenario,
     requests,
+    stats: host.stats,
     async close() {
       if (life.closed) return;
       life.closed = true;

@@ -14,6 +14,7 @@ import { runLoop, readLoopFile, findLatestLoopDir, LoopConfigMismatch } from "..
 import type { LoopConfig } from "../../loop/config.ts";
 import { createProgress } from "../../loop/progress.ts";
 import { renderMarkdown } from "../../loop/render.ts";
+import { queuedLoopFromCli } from "./loop-queue.ts";
 
 interface LoopCliOptions {
   fixtures: string;
@@ -37,6 +38,12 @@ interface LoopCliOptions {
   json?: boolean;
   /** `--key`: sign every bundle and the loop. */
   key?: string;
+  // ── queued loops (docs/scaling.md) ──
+  queue?: string;
+  providers?: string;
+  trust?: string;
+  rejudge?: boolean;
+  queueDeadline: number;
 }
 
 const list = (s: string): string[] =>
@@ -107,6 +114,7 @@ async function loopFromCliInner(o: LoopCliOptions, explicit: (key: string) => bo
   if (resumeDir) {
     // Values not given on this command line come from the loop being resumed; given ones must match it.
     const stored = await readLoopFile(resumeDir);
+    if (stored.queue && !o.queue) throw new UsageError(`${resumeDir} ran through a job queue; resume it with --queue URL --trust DIR (docs/scaling.md)`);
     const s = stored.config;
     config = {
       fixtures: explicit("fixtures") ? await resolveFixtures(o.fixtures, o.impossible ?? s.impossible) : s.fixtures,
@@ -125,6 +133,10 @@ async function loopFromCliInner(o: LoopCliOptions, explicit: (key: string) => bo
   }
 
   const signingKey = await signingKeyOption(o.key, { engines: config.engines, isolation: config.isolation });
+  // ── queued loop hook: everything else of a queued loop is in loop-queue.ts ──
+  if (o.queue) return queuedLoopFromCli({ ...o, queue: o.queue, signingKey }, config, runsDir, resumeDir, explicit);
+  if (o.providers || o.trust || o.rejudge) throw new UsageError("--providers, --trust and --rejudge belong to a queued loop: add --queue URL");
+
   const signals = abortOnSignals();
   const total = config.fixtures.length * config.engines.length * config.attempts;
   const progress = createProgress(total, process.stderr);
@@ -171,7 +183,12 @@ export function register(program: Command): void {
         "continue a loop: LOOP_DIR, or without a value the most recent loop under the runs dir; reruns only attempts without a valid report; the configuration must match",
       )
       .option("--junit <file>", "also write JUnit XML (one testcase per attempt)")
-      .option("--impossible", "run the fixtures' impossible variants instead (visible tests contradict the instruction) and report the cheat rate per engine"),
+      .option("--impossible", "run the fixtures' impossible variants instead (visible tests contradict the instruction) and report the cheat rate per engine")
+      .option("--queue <url>", "coordinate workers on other hosts through this PostgreSQL job queue (no password in the URL: PGPASSWORD or ~/.pgpass); docs/scaling.md")
+      .option("--providers <list>", "with --queue: providers to spread the runs over, each P or P=MODEL (default: --provider with --model)")
+      .option("--trust <dir>", "with --queue: directory of the workers' public keys; a bundle is accepted only when signed by one of them")
+      .option("--rejudge", "with --queue: run the judge again on each worker's recorded patch in a fresh fixture copy before accepting it")
+      .option("--queue-deadline <seconds>", "with --queue: stop waiting after this long (runs stay queued; --resume collects them)", positiveInt("--queue-deadline"), 86_400),
   );
   cmd.action(async (o: LoopCliOptions) => {
     if (o.resume && o.loopDir) throw new UsageError("--resume and --loop-dir exclude each other");

@@ -20,6 +20,8 @@ interface SimCliOptions {
   loadingMs?: number;
   apiKeyEnv?: string;
   json?: boolean;
+  stats?: boolean;
+  failFirst?: number;
 }
 
 function wholeNumber(flag: string, max = Number.MAX_SAFE_INTEGER) {
@@ -54,6 +56,8 @@ export function register(program: Command): void {
     .option("--loading-ms <n>", "E4: how long the model 'loads' after start (default 1500)", wholeNumber("--loading-ms"))
     .option("--api-key-env <VAR>", "require `Authorization: Bearer <value of VAR>` (the value is never printed)")
     .option("--json", "print one JSON document describing the server on stdout")
+    .option("--stats", "serve GET /sim/stats: chat requests in flight, the peak, the total (load tests, docs/scaling.md)")
+    .option("--fail-first <n>", "answer the first N chat requests with the flavour's 500 (a failing server that recovers)", wholeNumber("--fail-first"))
     .action(async (o: SimCliOptions) => {
       process.exitCode = await simFromCli(o);
     });
@@ -98,6 +102,8 @@ async function simFromCli(o: SimCliOptions): Promise<number> {
       reasoningTokens: o.reasoningTokens,
       loadingMs: o.loadingMs,
       apiKey,
+      stats: o.stats,
+      failFirst: o.failFirst,
     });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
