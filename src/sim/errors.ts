@@ -87,87 +87,96 @@ function json(status: number, body: unknown): ErrorReply {
   return { status, contentType: JSON_TYPE, body: JSON.stringify(body) };
 }
 
+function modelNotFound(profile: FlavourProfile, model: string): ErrorReply {
+  switch (profile.errorStyle) {
+    case "vllm-nested":
+    case "vllm-flat":
+      return shaped(profile, 404, `The model \`${model}\` does not exist.`, { param: profile.vllm?.modelNotFoundParam ?? null });
+    case "sglang":
+      return shaped(profile, 404, `The model '${model}' does not exist.`);
+    case "llamacpp":
+    case "ollama":
+      return shaped(profile, 404, `model '${model}' not found`);
+    case "lmstudio":
+      return json(404, { error: { message: `Model "${model}" not found. Please specify a valid model.`, type: "invalid_request_error", param: "model", code: "model_not_found" } });
+  }
+}
+
+function unauthorized(profile: FlavourProfile): ErrorReply {
+  switch (profile.errorStyle) {
+    case "vllm-nested":
+    case "vllm-flat":
+    case "sglang":
+      // A bare string, not an object: FastAPI middleware answers before the OpenAI layer.
+      return json(401, { error: "Unauthorized" });
+    case "llamacpp":
+      return shaped(profile, 401, "Invalid API Key");
+    case "ollama":
+      // Ollama has no key check of its own; this is what sits in front of it (native shape).
+      return json(401, { error: "unauthorized" });
+    case "lmstudio":
+      return json(401, { error: { message: "Invalid API key provided.", type: "invalid_request_error", param: null, code: "invalid_api_key" } });
+  }
+}
+
+function contextOverflow(profile: FlavourProfile, promptTokens: number, maxTokens: number): ErrorReply {
+  const requested = promptTokens + maxTokens;
+  const n = profile.maxModelLen;
+  switch (profile.kind) {
+    case "vllm":
+      return shaped(
+        profile,
+        400,
+        `This model's maximum context length is ${n} tokens. However, you requested ${requested} tokens ` +
+          `(${promptTokens} in the messages, ${maxTokens} in the completion). ` +
+          "Please reduce the length of the messages or completion.",
+      );
+    case "sglang":
+      return shaped(profile, 400, `The input (${promptTokens} tokens) is longer than the model's context length (${n} tokens).`);
+    case "llamacpp":
+      return shaped(profile, 400, "the request exceeds the available context size, try increasing it", { type: "exceed_context_size_error", n_prompt_tokens: promptTokens, n_ctx: n });
+    case "ollama":
+      return shaped(profile, 400, `the request exceeds the available context size (${n} tokens)`);
+    case "lmstudio":
+      // LM Studio answers this one with a bare string.
+      return json(400, {
+        error:
+          `Trying to keep the first ${promptTokens} tokens when context the overflows. However, the model is loaded ` +
+          `with context length of only ${n} tokens, which is not enough. Try to load the model with a larger context length, ` +
+          "or provide a shorter input",
+      });
+  }
+}
+
+function routeNotFound(profile: FlavourProfile, method: string, path: string): ErrorReply {
+  switch (profile.kind) {
+    case "vllm":
+    case "sglang":
+      return json(404, { detail: "Not Found" }); // FastAPI
+    case "llamacpp":
+      return shaped(profile, 404, "File Not Found");
+    case "ollama":
+      return { status: 404, contentType: "text/plain", body: "404 page not found" }; // Go's default mux
+    case "lmstudio":
+      // LM Studio answers unknown routes with 200 and an error string.
+      return json(200, { error: `Unexpected endpoint or method. (${method} ${path})` });
+  }
+}
+
 export function errorReply(profile: FlavourProfile, error: ErrorKind): ErrorReply {
   switch (error.kind) {
     case "model-not-found":
-      switch (profile.errorStyle) {
-        case "vllm-nested":
-        case "vllm-flat":
-          return shaped(profile, 404, `The model \`${error.model}\` does not exist.`, { param: profile.vllm?.modelNotFoundParam ?? null });
-        case "sglang":
-          return shaped(profile, 404, `The model '${error.model}' does not exist.`);
-        case "llamacpp":
-          return shaped(profile, 404, `model '${error.model}' not found`);
-        case "ollama":
-          return shaped(profile, 404, `model '${error.model}' not found`);
-        case "lmstudio":
-          return json(404, {
-            error: {
-              message: `Model "${error.model}" not found. Please specify a valid model.`,
-              type: "invalid_request_error",
-              param: "model",
-              code: "model_not_found",
-            },
-          });
-      }
-      break;
+      return modelNotFound(profile, error.model);
     case "unauthorized":
-      switch (profile.errorStyle) {
-        case "vllm-nested":
-        case "vllm-flat":
-        case "sglang":
-          // A bare string, not an object: FastAPI middleware answers before the OpenAI layer.
-          return json(401, { error: "Unauthorized" });
-        case "llamacpp":
-          return shaped(profile, 401, "Invalid API Key");
-        case "ollama":
-          // Ollama has no key check of its own; this is what sits in front of it (native shape).
-          return json(401, { error: "unauthorized" });
-        case "lmstudio":
-          return json(401, {
-            error: { message: "Invalid API key provided.", type: "invalid_request_error", param: null, code: "invalid_api_key" },
-          });
-      }
-      break;
+      return unauthorized(profile);
     case "bad-request":
       return shaped(profile, 400, error.message);
     case "invalid-json":
       // llama.cpp lets nlohmann::json's parse_error reach its generic handler: a 500 (recorded: bad-json.json).
       if (profile.kind === "llamacpp") return shaped(profile, 500, `[json.exception.parse_error.101] parse error: ${error.detail}`);
       return shaped(profile, 400, "Invalid JSON in request body");
-    case "context-overflow": {
-      const requested = error.promptTokens + error.maxTokens;
-      const n = profile.maxModelLen;
-      switch (profile.kind) {
-        case "vllm":
-          return shaped(
-            profile,
-            400,
-            `This model's maximum context length is ${n} tokens. However, you requested ${requested} tokens ` +
-              `(${error.promptTokens} in the messages, ${error.maxTokens} in the completion). ` +
-              "Please reduce the length of the messages or completion.",
-          );
-        case "sglang":
-          return shaped(profile, 400, `The input (${error.promptTokens} tokens) is longer than the model's context length (${n} tokens).`);
-        case "llamacpp":
-          return shaped(profile, 400, "the request exceeds the available context size, try increasing it", {
-            type: "exceed_context_size_error",
-            n_prompt_tokens: error.promptTokens,
-            n_ctx: n,
-          });
-        case "ollama":
-          return shaped(profile, 400, `the request exceeds the available context size (${n} tokens)`);
-        case "lmstudio":
-          // LM Studio answers this one with a bare string.
-          return json(400, {
-            error:
-              `Trying to keep the first ${error.promptTokens} tokens when context the overflows. However, the model is loaded ` +
-              `with context length of only ${n} tokens, which is not enough. Try to load the model with a larger context length, ` +
-              "or provide a shorter input",
-          });
-      }
-      break;
-    }
+    case "context-overflow":
+      return contextOverflow(profile, error.promptTokens, error.maxTokens);
     case "server-error":
       return shaped(profile, 500, error.message);
     case "overloaded":
@@ -180,20 +189,9 @@ export function errorReply(profile: FlavourProfile, error: ErrorKind): ErrorRepl
     case "method-not-allowed":
       // Starlette's router: a path that matched with another method → 405 {"detail":"Method Not Allowed"}.
       if (profile.kind === "vllm" || profile.kind === "sglang") return { ...json(405, { detail: "Method Not Allowed" }), headers: { allow: error.allow } };
-      return errorReply(profile, { kind: "route-not-found", method: error.method, path: error.path });
+      return routeNotFound(profile, error.method, error.path);
     case "route-not-found":
-      switch (profile.kind) {
-        case "vllm":
-        case "sglang":
-          return json(404, { detail: "Not Found" }); // FastAPI
-        case "llamacpp":
-          return shaped(profile, 404, "File Not Found");
-        case "ollama":
-          return { status: 404, contentType: "text/plain", body: "404 page not found" }; // Go's default mux
-        case "lmstudio":
-          // LM Studio answers unknown routes with 200 and an error string.
-          return json(200, { error: `Unexpected endpoint or method. (${error.method} ${error.path})` });
-      }
+      return routeNotFound(profile, error.method, error.path);
   }
   throw new Error(`unhandled error kind ${(error as { kind: string }).kind} for ${profile.flavour}`);
 }

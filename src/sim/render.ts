@@ -167,14 +167,14 @@ function sglangDelta(fields: Record<string, unknown>): Record<string, unknown> {
   return { role: null, content: null, reasoning_content: null, tool_calls: null, ...fields };
 }
 
-export function renderStream(profile: FlavourProfile, answer: Answer, meta: RenderMeta): StreamEvent[] {
+type Delta = { delta: Record<string, unknown>; cost: number };
+type ChunkOf = (delta: Record<string, unknown>, finishReason?: string | null, opts?: { first?: boolean; last?: boolean }) => Record<string, unknown>;
+
+/** One `chat.completion.chunk` as the flavour's server writes it. */
+function chunkRenderer(profile: FlavourProfile, meta: RenderMeta): ChunkOf {
   const vllm = profile.vllm;
   const fingerprintEverywhere = profile.systemFingerprint !== null && vllm?.fingerprintOnFinalChunkOnly !== true;
-  const chunk = (
-    delta: Record<string, unknown>,
-    finishReason: string | null = null,
-    opts: { first?: boolean; last?: boolean } = {},
-  ): Record<string, unknown> => {
+  return (delta, finishReason = null, opts = {}) => {
     // vLLM 0.11–0.15: the validator sets reasoning_content on every DeltaMessage, so exclude_unset keeps it (null).
     const shaped = vllm?.mirrorsReasoningContent === true && !("reasoning_content" in delta) ? { ...delta, reasoning_content: null } : delta;
     const choice: Record<string, unknown> = { index: 0, delta: shaped };
@@ -184,12 +184,7 @@ export function renderStream(profile: FlavourProfile, answer: Answer, meta: Rend
     // vLLM ≈0.10.2 on: token_ids is passed (None unless return_token_ids) on every chunk but the role chunk.
     if (vllm?.streamTokenIds === true && opts.first !== true) choice.token_ids = null;
     if (profile.kind === "sglang") choice.matched_stop = finishReason === "stop" ? 151645 : null;
-    const body: Record<string, unknown> = {
-      id: meta.id,
-      object: "chat.completion.chunk",
-      created: meta.created,
-      model: meta.model,
-    };
+    const body: Record<string, unknown> = { id: meta.id, object: "chat.completion.chunk", created: meta.created, model: meta.model };
     if (fingerprintEverywhere) body.system_fingerprint = profile.systemFingerprint;
     body.choices = [choice];
     if (vllm?.streamTokenIds === true && opts.first === true) body.prompt_token_ids = null;
@@ -199,102 +194,94 @@ export function renderStream(profile: FlavourProfile, answer: Answer, meta: Rend
     }
     return body;
   };
+}
 
-  // Token deltas, each one generated token (or a whole tool call for Ollama).
-  const deltas: { delta: Record<string, unknown>; cost: number }[] = [];
+/** A tool call's deltas: whole (Ollama), or the name first, then the arguments in pieces. */
+function toolCallDeltas(profile: FlavourProfile, call: Answer["toolCalls"][number], index: number, id: string | undefined): Delta[] {
+  if (profile.wholeToolCallDelta) {
+    return [{ delta: { content: "", tool_calls: [{ id, index, type: "function", function: { name: call.name, arguments: call.arguments } }] }, cost: Math.max(1, tokenize(call.arguments).length) }];
+  }
+  const wrap = (d: Record<string, unknown>) => (profile.kind === "sglang" ? sglangDelta(d) : d);
+  // Name first (vLLM omits `arguments` there; llama.cpp/SGLang/LM Studio send ""), then pieces.
+  const head = profile.kind === "vllm" ? { id, type: "function", index, function: { name: call.name } } : { index, id, type: "function", function: { name: call.name, arguments: "" } };
+  return [{ delta: wrap({ tool_calls: [head] }), cost: 1 }, ...tokenize(call.arguments).map((piece) => ({ delta: wrap({ tool_calls: [{ index, function: { arguments: piece } }] }), cost: 1 }))];
+}
+
+/** Token deltas, each one generated token (or a whole tool call for Ollama). */
+function tokenDeltas(profile: FlavourProfile, answer: Answer, meta: RenderMeta, streamedContent: string): Delta[] {
+  const deltas: Delta[] = [];
   for (const piece of tokenize(answer.reasoning)) {
     const delta: Record<string, unknown> = {};
     if (profile.kind === "ollama") delta.content = "";
     for (const field of profile.reasoningFields) delta[field] = piece;
     deltas.push({ delta: profile.kind === "sglang" ? sglangDelta(delta) : delta, cost: 1 });
   }
-  // vLLM's hermes parser streams nothing from `<tool_call>` on when the call inside is not its JSON (V9b).
-  const streamedContent = answer.contentHeldBackInStream === true ? "" : answer.content;
   for (const piece of tokenize(streamedContent)) {
     deltas.push({ delta: profile.kind === "sglang" ? sglangDelta({ content: piece }) : { content: piece }, cost: 1 });
   }
-  answer.toolCalls.forEach((call, index) => {
-    const id = meta.toolCallIds[index];
-    if (profile.wholeToolCallDelta) {
-      deltas.push({
-        delta: { content: "", tool_calls: [{ id, index, type: "function", function: { name: call.name, arguments: call.arguments } }] },
-        cost: Math.max(1, tokenize(call.arguments).length),
-      });
-      return;
-    }
-    // Name first (vLLM omits `arguments` there; llama.cpp/SGLang/LM Studio send ""), then pieces.
-    const head =
-      profile.kind === "vllm"
-        ? { id, type: "function", index, function: { name: call.name } }
-        : { index, id, type: "function", function: { name: call.name, arguments: "" } };
-    deltas.push({ delta: profile.kind === "sglang" ? sglangDelta({ tool_calls: [head] }) : { tool_calls: [head] }, cost: 1 });
-    for (const piece of tokenize(call.arguments)) {
-      const part = { tool_calls: [{ index, function: { arguments: piece } }] };
-      deltas.push({ delta: profile.kind === "sglang" ? sglangDelta(part) : part, cost: 1 });
-    }
-  });
+  answer.toolCalls.forEach((call, index) => deltas.push(...toolCallDeltas(profile, call, index, meta.toolCallIds[index])));
+  return deltas;
+}
 
-  const events: StreamEvent[] = [];
-  // Opening chunk: the role. Ollama folds it into the first token's delta and never repeats it.
+/** The opening chunk: the role. Ollama folds it into the first token's delta and never repeats it. */
+function openingEvent(profile: FlavourProfile, chunk: ChunkOf, deltas: Delta[]): StreamEvent {
   if (profile.roleOnlyOnFirstChunk) {
     const first = deltas.shift() ?? { delta: { content: "" }, cost: 0 };
-    events.push({ kind: "data", payload: chunk({ role: "assistant", ...first.delta }), cost: first.cost });
-  } else {
-    const opening =
-      profile.kind === "llamacpp"
-        ? { role: "assistant", content: null }
-        : profile.kind === "sglang"
-          ? sglangDelta({ role: "assistant", content: "" })
-          : { role: "assistant", content: "" };
-    events.push({ kind: "data", payload: chunk(opening, null, { first: true }), cost: 0 });
+    return { kind: "data", payload: chunk({ role: "assistant", ...first.delta }), cost: first.cost };
   }
+  const opening =
+    profile.kind === "llamacpp" ? { role: "assistant", content: null } : profile.kind === "sglang" ? sglangDelta({ role: "assistant", content: "" }) : { role: "assistant", content: "" };
+  return { kind: "data", payload: chunk(opening, null, { first: true }), cost: 0 };
+}
 
-  // Held-back tokens still cost generation time: they are paid on the finish chunk.
-  const heldBackCost = streamedContent === answer.content ? 0 : tokenize(answer.content).length;
-  const ownFinishChunk =
-    profile.finishOnOwnChunk === true ||
-    (profile.finishOnOwnChunk === "unless-length" && (answer.finishReason !== "length" || heldBackCost > 0));
+/** The token chunks and the finish: on a chunk of its own, or riding the last token's. */
+function bodyEvents(profile: FlavourProfile, answer: Answer, chunk: ChunkOf, deltas: Delta[], heldBackCost: number): StreamEvent[] {
+  const ownFinishChunk = profile.finishOnOwnChunk === true || (profile.finishOnOwnChunk === "unless-length" && (answer.finishReason !== "length" || heldBackCost > 0));
   if (ownFinishChunk) {
     // vLLM: the last output step is the stop token, decoded to "" (or a held-back token): DeltaMessage() → {}.
-    for (const { delta, cost } of deltas) events.push({ kind: "data", payload: chunk(delta), cost });
-    events.push({ kind: "data", payload: chunk({}, answer.finishReason, { last: true }), cost: heldBackCost });
-  } else {
-    // vLLM cut by max_tokens, LM Studio: the finish reason rides on the last generated token's chunk.
-    const last = deltas.pop() ?? { delta: { content: "" }, cost: 0 };
-    for (const { delta, cost } of deltas) events.push({ kind: "data", payload: chunk(delta), cost });
-    events.push({ kind: "data", payload: chunk(last.delta, answer.finishReason, { last: true }), cost: last.cost });
+    return [...deltas.map(({ delta, cost }) => ({ kind: "data" as const, payload: chunk(delta), cost })), { kind: "data", payload: chunk({}, answer.finishReason, { last: true }), cost: heldBackCost }];
   }
+  // vLLM cut by max_tokens, LM Studio: the finish reason rides on the last generated token's chunk.
+  const last = deltas.pop() ?? { delta: { content: "" }, cost: 0 };
+  return [...deltas.map(({ delta, cost }) => ({ kind: "data" as const, payload: chunk(delta), cost })), { kind: "data", payload: chunk(last.delta, answer.finishReason, { last: true }), cost: last.cost }];
+}
 
-  if (meta.includeUsage) {
-    const usageChunk: Record<string, unknown> = {
-      id: meta.id,
-      object: "chat.completion.chunk",
-      created: meta.created,
-      model: meta.model,
-      choices: [],
-      usage: usageOf(profile, answer, meta.promptTokens, true),
-    };
-    if (profile.systemFingerprint !== null) usageChunk.system_fingerprint = profile.systemFingerprint;
-    events.push({ kind: "data", payload: usageChunk, cost: 0 });
-  }
+function usageEvent(profile: FlavourProfile, answer: Answer, meta: RenderMeta): StreamEvent {
+  const usageChunk: Record<string, unknown> = { id: meta.id, object: "chat.completion.chunk", created: meta.created, model: meta.model, choices: [], usage: usageOf(profile, answer, meta.promptTokens, true) };
+  if (profile.systemFingerprint !== null) usageChunk.system_fingerprint = profile.systemFingerprint;
+  return { kind: "data", payload: usageChunk, cost: 0 };
+}
+
+/**
+ * llama.cpp: SSE comment lines between events (the real server sends ":\n\n" after
+ * --sse-ping-interval seconds of silence; sent here more often so clients prove they skip them).
+ */
+function withComments(events: StreamEvent[]): StreamEvent[] {
+  const out: StreamEvent[] = [];
+  events.forEach((event, i) => {
+    out.push(event);
+    if (event.kind === "data" && (i === 0 || i % 16 === 0)) out.push({ kind: "comment", text: "" });
+  });
+  return out;
+}
+
+export function renderStream(profile: FlavourProfile, answer: Answer, meta: RenderMeta): StreamEvent[] {
+  const chunk = chunkRenderer(profile, meta);
+  // vLLM's hermes parser streams nothing from `<tool_call>` on when the call inside is not its JSON (V9b).
+  const streamedContent = answer.contentHeldBackInStream === true ? "" : answer.content;
+  const deltas = tokenDeltas(profile, answer, meta, streamedContent);
+  const events: StreamEvent[] = [openingEvent(profile, chunk, deltas)];
+  // Held-back tokens still cost generation time: they are paid on the finish chunk.
+  const heldBackCost = streamedContent === answer.content ? 0 : tokenize(answer.content).length;
+  events.push(...bodyEvents(profile, answer, chunk, deltas, heldBackCost));
+  if (meta.includeUsage) events.push(usageEvent(profile, answer, meta));
   // llama.cpp: `timings` ride the last chunk, the usage chunk or else the finish chunk (recorded).
   if (profile.kind === "llamacpp") {
     const last = events.at(-1);
     if (last?.kind === "data") last.payload.timings = llamacppTimings(answer, meta.promptTokens);
   }
   events.push({ kind: "done" });
-
-  // llama.cpp: SSE comment lines between events (the real server sends ":\n\n" after
-  // --sse-ping-interval seconds of silence; sent here more often so clients prove they skip them).
-  if (profile.sseComments) {
-    const withComments: StreamEvent[] = [];
-    events.forEach((event, i) => {
-      withComments.push(event);
-      if (event.kind === "data" && (i === 0 || i % 16 === 0)) withComments.push({ kind: "comment", text: "" });
-    });
-    return withComments;
-  }
-  return events;
+  return profile.sseComments ? withComments(events) : events;
 }
 
 /** The `data:` payload a server sends when generation fails after the stream began (E6). */
