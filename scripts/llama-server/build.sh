@@ -29,6 +29,9 @@ need() { command -v "$1" >/dev/null 2>&1 || { echo "build.sh: '$1' is missing; i
 need cmake cmake; need g++ g++; need git git; need npm nodejs; need node nodejs; need tar tar
 
 mkdir -p "$cache_root"
+# A build killed with SIGKILL could not remove its temporary directory: remove those left by
+# builds that started more than 3 hours ago (no build takes that long; a running one is younger).
+find "$cache_root" -maxdepth 1 -name '.build-*' -type d -mmin +180 -exec rm -rf {} + 2>/dev/null || true
 work="$(mktemp -d "$cache_root/.build-XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 log() { echo "build.sh: $*" >&2; }
