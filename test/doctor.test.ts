@@ -102,6 +102,16 @@ describe("doctor: decisions (pure)", () => {
     expect(renderDoctor(r)).toMatch(/\nready\n$/);
   });
 
+  it("python3 without pytest is a warning (only Harbor pytest verifiers need it), with the platform's fix", () => {
+    const f = { ...goodFacts(), pytest: { version: null } };
+    const r = decideDoctor(f, "0.1.0");
+    const c = r.checks.find((x) => x.name === "pytest");
+    expect(c?.level).toBe("warn");
+    expect(c?.fix).toMatch(/apt-get install python3-pytest/);
+    expect(r.ok).toBe(true);
+    expect(decideDoctor({ ...goodFacts(), pytest: { version: "pytest 8.3.5" } }, "0.1.0").checks.find((x) => x.name === "pytest")?.level).toBe("ok");
+  });
+
   it("each missing piece a run needs fails, with the platform's fix", () => {
     const cases: [string, (f: DoctorFacts) => void, RegExp][] = [
       ["node", (f) => (f.node.version = "v20.19.0"), /npm ci/],

@@ -8,6 +8,8 @@ export interface DoctorFacts {
   node: { version: string; path: string };
   git: { version: string | null };
   python3: { version: string | null };
+  /** `python3 -m pytest --version`: Harbor tasks' verifiers run the machine's own pytest, offline (docs/fixtures.md). Absent: not gathered. */
+  pytest?: { version: string | null };
   /** The same trial sandbox start a run makes (sandbox/bwrap.ts checkSandbox). */
   sandbox: { ok: true } | { ok: false; reason: string; advice: string };
   /** CTO_HARNESS_BWRAP is set (the binary is then that path, not `bwrap` on PATH). */
@@ -74,6 +76,13 @@ export function decideDoctor(f: DoctorFacts, harnessVersion: string): DoctorRepo
       ? { name: "python3", level: "ok", detail: f.python3.version }
       : withFix({ name: "python3", level: "fail", detail: "python3 not found on PATH: Python fixtures (unittest) and their collectors cannot run" }, "python3", p),
   );
+  if (f.pytest) {
+    checks.push(
+      f.pytest.version
+        ? { name: "pytest", level: "ok", detail: f.pytest.version }
+        : withFix({ name: "pytest", level: "warn", detail: "python3 has no pytest: Harbor tasks whose verifier runs pytest (uvx ... pytest) cannot be judged offline" }, "pytest", p),
+    );
+  }
   if (f.sandbox.ok) {
     checks.push({ name: "bubblewrap", level: "ok", detail: `a trial sandbox started (own user, PID and network namespaces)${f.bwrapOverridden ? " with CTO_HARNESS_BWRAP" : ""}` });
   } else {

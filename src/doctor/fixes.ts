@@ -28,7 +28,7 @@ export function detectPlatform(nodePlatform: string, osRelease: string | null): 
 }
 
 /** What can be missing. `bwrap-userns`: the binary exists but cannot create namespaces. */
-export type Missing = "node" | "git" | "python3" | "bwrap-missing" | "bwrap-exec" | "bwrap-userns" | "bwrap-other" | "agents" | "runs-dir";
+export type Missing = "node" | "git" | "python3" | "pytest" | "bwrap-missing" | "bwrap-exec" | "bwrap-userns" | "bwrap-other" | "agents" | "runs-dir";
 
 const LINUX_ONLY_SANDBOX =
   "cannot work on macOS: bubblewrap needs Linux namespaces and has no macOS port. On a Mac, `run` and `loop` work only " +
@@ -50,6 +50,12 @@ const FIXES: Record<Missing, Partial<Record<Platform, string>> & { all?: string 
     fedora: "sudo dnf install python3",
     arch: "sudo pacman -S python",
     macos: "brew install python (or the python.org installer)",
+  },
+  pytest: {
+    debian: "sudo apt-get install python3-pytest",
+    fedora: "sudo dnf install python3-pytest",
+    arch: "sudo pacman -S python-pytest",
+    macos: "python3 -m pip install pytest",
   },
   "bwrap-missing": {
     debian: "sudo apt-get install bubblewrap",

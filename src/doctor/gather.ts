@@ -105,9 +105,10 @@ export async function gatherFacts(o: GatherOptions): Promise<DoctorFacts> {
   const env = o.env;
   const cwd = o.cwd ?? process.cwd();
   const runsDirRaw = env.CTO_HARNESS_RUNS_DIR?.trim();
-  const [git, python3, sandbox, runs] = await Promise.all([
+  const [git, python3, pytest, sandbox, runs] = await Promise.all([
     versionOf("git", ["--version"], env),
     versionOf("python3", ["--version"], env),
+    versionOf("python3", ["-m", "pytest", "--version"], env),
     checkSandbox(),
     runsDirWritable(resolve(cwd, runsDirRaw || "./harness-runs")),
   ]);
@@ -159,6 +160,7 @@ export async function gatherFacts(o: GatherOptions): Promise<DoctorFacts> {
     node: { version: process.version, path: process.execPath },
     git: { version: git },
     python3: { version: python3 },
+    pytest: { version: pytest },
     // The reason names the binary: when it came from CTO_HARNESS_BWRAP, name the variable instead.
     sandbox: sandbox.ok || !env.CTO_HARNESS_BWRAP ? sandbox : { ...sandbox, reason: nameInsteadOf(sandbox.reason, env.CTO_HARNESS_BWRAP, "CTO_HARNESS_BWRAP") },
     bwrapOverridden: Boolean(env.CTO_HARNESS_BWRAP),
