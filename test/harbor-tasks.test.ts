@@ -50,8 +50,10 @@ describe("Harbor tasks of our own", () => {
     expect(oracle.report.status).toBe("pass");
     expect(oracle.report.judge?.harbor).toMatchObject({ workdir: "/app", view: true, reward: 1, reward_source: "reward.txt", ctrf_tests: 3 });
     expect(oracle.report.tests?.command).toBe("bash /tests/test.sh");
-    // The CTRF report fed the structured results: three named tests, counted against the oracle's.
-    expect(oracle.report.judge?.tests).toMatchObject({ expected: 3, expected_passed: 3, count_verified: true });
+    // pytest's results come from the collectors' authenticated records (not the CTRF report, which
+    // the code under test could write): three named tests, counted against the oracle's.
+    expect(oracle.report.judge?.tests).toMatchObject({ expected: 3, expected_passed: 3, count_verified: true, missing: [] });
+    expect(oracle.report.judge?.notes.join("\n")).not.toMatch(/CTRF|not verified/);
     expect(readFileSync(join(oracle.runDir, "logs", "verifier", "reward.txt"), "utf8").trim()).toBe("1");
     const manifest = JSON.parse(readFileSync(join(oracle.runDir, "manifest.json"), "utf8")) as { files: { path: string }[] };
     expect(manifest.files.map((f) => f.path)).toEqual(expect.arrayContaining(["logs/verifier/reward.txt", "logs/verifier/ctrf.json"]));
