@@ -173,7 +173,7 @@ def _install():
                 except Exception:
                     file = None
                 if file is None:
-                    file = os.path.join(root["dir"] or os.getcwd(), nodeid.split("::")[0])
+                    file = os.path.normpath(os.path.join(root["dir"] or os.getcwd(), nodeid.split("::")[0]))
                 name = nodeid.split("::", 1)[1] if "::" in nodeid else nodeid
                 if report.failed:
                     outcome = "fail"
