@@ -183,7 +183,11 @@ def _install():
                     outcome = "skip" if hasattr(report, "wasxfail") else "pass"
                 else:
                     outcome = None  # a setup or teardown that went well says nothing yet
-                if outcome == "pass" and not pytest_defined_in_its_file(item, file):
+                if outcome == "pass" and item is None:
+                    # Not collected in this process (pytest-xdist's workers, or a made-up report).
+                    record({"kind": "tamper", "what": "a passing test %s that this pytest process did not collect (pytest-xdist is not supported)" % nodeid})
+                    outcome = "fail"
+                elif outcome == "pass" and not pytest_defined_in_its_file(item, file):
                     record({"kind": "tamper", "what": "a passing test %s whose function is not the one in its test file" % nodeid})
                     outcome = "fail"
                 if outcome is not None:
