@@ -63,6 +63,19 @@ describe("Harbor tasks of our own", () => {
     expect(noop.report.judge?.harbor).toMatchObject({ reward: 0, reward_source: "reward.txt" });
   }, 120_000);
 
+  it("pytest in a later Python process (no key): only the CTRF report names the tests, unauthenticated, so the count is not verified", async () => {
+    const dir = join(tempDir("harbor-late-pytest"), "t");
+    created.push(dir);
+    cpSync(join(TASKS, "app-uvx-reward-txt"), dir, { recursive: true });
+    const sh = readFileSync(join(dir, "tests", "test.sh"), "utf8").replace("source $HOME/.local/bin/env\n", "source $HOME/.local/bin/env\npython3 -c pass\n");
+    writeFileSync(join(dir, "tests", "test.sh"), sh);
+    const oracle = await run("t", "fake-oracle", join(dir, ".."));
+    expect(oracle.report.status).toBe("pass");
+    expect(oracle.report.judge?.harbor).toMatchObject({ reward: 1, ctrf_tests: 3 });
+    expect(oracle.report.judge?.tests).toMatchObject({ expected: null, count_verified: false });
+    expect(oracle.report.judge?.notes.join("\n")).toMatch(/CTRF report's only[\s\S]*not verified/);
+  }, 120_000);
+
   it("reward.json is read before reward.txt, as Harbor does (reward.txt says 1, reward.json 0)", async () => {
     const noop = await run("json-over-txt", "fake-noop");
     expect(noop.report.status).toBe("fail");
