@@ -50,8 +50,10 @@ describe("Harbor tasks of our own", () => {
     expect(oracle.report.status).toBe("pass");
     expect(oracle.report.judge?.harbor).toMatchObject({ workdir: "/app", view: true, reward: 1, reward_source: "reward.txt", ctrf_tests: 3 });
     expect(oracle.report.tests?.command).toBe("bash /tests/test.sh");
-    // The CTRF report fed the structured results: three named tests, counted against the oracle's.
-    expect(oracle.report.judge?.tests).toMatchObject({ expected: 3, expected_passed: 3, count_verified: true });
+    // pytest's results come from the collectors' authenticated records (not the CTRF report, which
+    // the code under test could write): three named tests, counted against the oracle's.
+    expect(oracle.report.judge?.tests).toMatchObject({ expected: 3, expected_passed: 3, count_verified: true, missing: [] });
+    expect(oracle.report.judge?.notes.join("\n")).not.toMatch(/CTRF|not verified/);
     expect(readFileSync(join(oracle.runDir, "logs", "verifier", "reward.txt"), "utf8").trim()).toBe("1");
     const manifest = JSON.parse(readFileSync(join(oracle.runDir, "manifest.json"), "utf8")) as { files: { path: string }[] };
     expect(manifest.files.map((f) => f.path)).toEqual(expect.arrayContaining(["logs/verifier/reward.txt", "logs/verifier/ctrf.json"]));
@@ -59,6 +61,19 @@ describe("Harbor tasks of our own", () => {
     expect(noop.report).toMatchObject({ status: "fail", failure_reason: "tests failed" });
     expect(noop.report.tests).toMatchObject({ exit_code: 0, passed: false });
     expect(noop.report.judge?.harbor).toMatchObject({ reward: 0, reward_source: "reward.txt" });
+  }, 120_000);
+
+  it("pytest in a later Python process (no key): only the CTRF report names the tests, unauthenticated, so the count is not verified", async () => {
+    const dir = join(tempDir("harbor-late-pytest"), "t");
+    created.push(dir);
+    cpSync(join(TASKS, "app-uvx-reward-txt"), dir, { recursive: true });
+    const sh = readFileSync(join(dir, "tests", "test.sh"), "utf8").replace("source $HOME/.local/bin/env\n", "source $HOME/.local/bin/env\npython3 -c pass\n");
+    writeFileSync(join(dir, "tests", "test.sh"), sh);
+    const oracle = await run("t", "fake-oracle", join(dir, ".."));
+    expect(oracle.report.status).toBe("pass");
+    expect(oracle.report.judge?.harbor).toMatchObject({ reward: 1, ctrf_tests: 3 });
+    expect(oracle.report.judge?.tests).toMatchObject({ expected: null, count_verified: false });
+    expect(oracle.report.judge?.notes.join("\n")).toMatch(/CTRF report's only[\s\S]*not verified/);
   }, 120_000);
 
   it("reward.json is read before reward.txt, as Harbor does (reward.txt says 1, reward.json 0)", async () => {

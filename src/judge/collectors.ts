@@ -13,7 +13,7 @@ import { keepVerifierLogs, prepareVerifier, readVerifierOutcome, NETWORK_OPT_IN,
 
 export const COLLECTORS_DIR = fileURLToPath(new URL("./collectors", import.meta.url));
 /** Bumped whenever the collectors change what they record (expected sets are keyed by it). */
-export const COLLECTORS_VERSION = "3";
+export const COLLECTORS_VERSION = "4";
 export const RESULTS_VAR = "CTO_HARNESS_JUDGE_RESULTS";
 
 function quoted(p: string): string {
@@ -83,8 +83,13 @@ export async function runCollected(fixture: Fixture, tree: string, opts: Collect
     const output = `${await readFile(opts.stdoutFile, "utf8").catch(() => "")}\n${await readFile(opts.stderrFile, "utf8").catch(() => "")}`;
     const outcome = await readVerifierOutcome(fixture, harbor.logsVerifier, tests.exitCode, tests.timedOut, output);
     if (opts.harbor?.keepLogsIn) await keepVerifierLogs(harbor.logsVerifier, opts.harbor.keepLogsIn);
-    // The collectors' authenticated records come first; a CTRF report names the tests of a runner they cannot read (pytest).
-    if (collected.tests.length === 0 && outcome.ctrf) collected.tests = outcome.ctrf.tests;
+    // The collectors' authenticated records decide (pytest included). A CTRF report is the last
+    // resort, only when no collector saw a runner start or a test (e.g. pytest in a later Python
+    // process, which gets no key): it is marked unauthenticated, so it never makes an expected set.
+    if (collected.tests.length === 0 && collected.runners.length === 0 && outcome.ctrf) {
+      collected.tests = outcome.ctrf.tests;
+      collected.source = "ctrf";
+    }
     return { tests: { ...tests, passed: outcome.passed, reward: outcome.reward }, collected, harbor: outcome };
   } finally {
     await rm(resultsDir, { recursive: true, force: true });

@@ -97,6 +97,7 @@ export async function judge(input: JudgeInput): Promise<Judgement> {
     let tests: TestRunOutcome | null = null;
     let count: TestCount | null = null;
     let harbor: VerifierOutcome | null = null;
+    let resultsFrom: "collectors" | "ctrf" = "collectors";
     if (input.captureError === null) {
       await applyCarried(tree, input.changes);
       const run = await runCollected(input.fixture, tree, {
@@ -108,6 +109,7 @@ export async function judge(input: JudgeInput): Promise<Judgement> {
       });
       tests = run.tests;
       harbor = run.harbor ?? null;
+      resultsFrom = run.collected.source;
       count = countAgainstExpected(run.collected, input.expected.tests, { isHeldOut, contradicting: input.expected.contradicting });
       for (const t of run.collected.tampering) findings.push({ rule: "test-framework-patch", file: null, line: null, detail: t.what });
       if (run.collected.unreadable > 0) {
@@ -120,6 +122,7 @@ export async function judge(input: JudgeInput): Promise<Judgement> {
     if (input.fixture.harbor && !usesHarborView(input.fixture, input.isolation)) notes.push("Harbor task judged without the sandbox (--isolation none): no /app, /tests or /logs view; the tests ran inside the tree");
     if (harbor?.reward.problem) notes.push(`reward: ${harbor.reward.problem}`);
     if (harbor?.ctrf?.problem) notes.push(`ctrf: ${harbor.ctrf.problem}`);
+    if (resultsFrom === "ctrf") notes.push("the test results are the CTRF report's only (no collector saw the tests run): unauthenticated, the code under test can write it");
     if (input.expected.note) notes.push(`test count not verified: ${input.expected.note}`);
     const notCarried = input.changes.filter((c) => !c.carried).map((c) => ({ path: c.path, why: c.whyNotCarried ?? "" }));
     return { verdict, findings, observations, count, tests, patch, changedFiles: input.changes.map((c) => c.path), notCarried, notes, harbor, harborSummary: harborSummary(input.fixture, usesHarborView(input.fixture, input.isolation), harbor) };

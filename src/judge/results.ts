@@ -1,6 +1,6 @@
 // Structured test results (pure): the harness's own collectors write one JSON object per
 // line — the Node reporter (collectors/node-reporter.mjs) and the unittest hook
-// (collectors/python/sitecustomize.py) — and this turns them into one outcome per test.
+// (collectors/python/sitecustomize.py, for unittest and pytest) — and this turns them into one outcome per test.
 // A test is identified by its file (relative to the judged tree) and its name path.
 import { createHmac, timingSafeEqual } from "node:crypto";
 
@@ -23,6 +23,10 @@ export interface CollectedResults {
   unreadable: number;
   /** Records written without a key (a later process of the same test command): not counted. */
   unauthenticated: number;
+  /** Runners the collectors saw start (authenticated): `pytest` when the pytest plugin was registered. */
+  runners: string[];
+  /** Where `tests` came from: the collectors' authenticated records, or a CTRF report (unauthenticated: the code under test can write it). */
+  source: "collectors" | "ctrf";
 }
 
 /** What each collector authenticates: the record's fields in a fixed order, NUL-separated. */
@@ -55,6 +59,7 @@ export function parseCollected(text: string, treeRoot: string, key?: Buffer): Co
   const tampering: RuntimeTamper[] = [];
   let unreadable = 0;
   let unauthenticated = 0;
+  const runners = new Set<string>();
   const set = (id: string, o: TestOutcome) => {
     const prev = outcomes.get(id);
     if (prev === "fail") return;
@@ -82,6 +87,10 @@ export function parseCollected(text: string, treeRoot: string, key?: Buffer): Co
       tampering.push({ what: rec.what.slice(0, 300) });
       continue;
     }
+    if (rec.kind === "runner" && typeof rec.name === "string") {
+      runners.add(rec.name.slice(0, 50));
+      continue;
+    }
     if (rec.kind !== "test" || typeof rec.name !== "string") {
       unreadable++;
       continue;
@@ -90,7 +99,7 @@ export function parseCollected(text: string, treeRoot: string, key?: Buffer): Co
     const o = rec.outcome === "pass" ? "pass" : rec.outcome === "skip" ? "skip" : "fail";
     set(id, o);
   }
-  return { tests: [...outcomes].map(([id, outcome]) => ({ id, outcome })).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)), tampering, unreadable, unauthenticated };
+  return { tests: [...outcomes].map(([id, outcome]) => ({ id, outcome })).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)), tampering, unreadable, unauthenticated, runners: [...runners].sort(), source: "collectors" };
 }
 
 /** One set of expected tests, as they went in the judged run. */
