@@ -70,11 +70,25 @@ export interface SubmissionRow {
   final: boolean;
 }
 
-/** One transaction: the submission and all its files, or nothing. */
-export async function insertSubmission(db: Db, s: SubmissionRow, files: WireFile[]): Promise<number> {
+/** Runs `work` in one transaction on one pooled connection: all of it, or nothing. */
+async function inTransaction<T>(db: Db, work: (c: pg.PoolClient) => Promise<T>): Promise<T> {
   const c = await db.connect();
   try {
     await c.query("BEGIN");
+    const result = await work(c);
+    await c.query("COMMIT");
+    return result;
+  } catch (e) {
+    await c.query("ROLLBACK").catch(() => {});
+    throw e;
+  } finally {
+    c.release();
+  }
+}
+
+/** One transaction: the submission and all its files, or nothing. */
+export async function insertSubmission(db: Db, s: SubmissionRow, files: WireFile[]): Promise<number> {
+  return inTransaction(db, async (c) => {
     const r = await c.query<{ id: string }>(
       `INSERT INTO ${STORE_SCHEMA}.submissions (loop_id, run_key, job_id, try, worker_id, run_id, status, failure_reason, outcome, outcome_reason, final)
        VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11) RETURNING id`,
@@ -88,14 +102,8 @@ export async function insertSubmission(db: Db, s: SubmissionRow, files: WireFile
         [id, files.map((f) => f.path), files.map((f) => f.kind), files.map((f) => f.content)],
       );
     }
-    await c.query("COMMIT");
     return id;
-  } catch (e) {
-    await c.query("ROLLBACK").catch(() => {});
-    throw e;
-  } finally {
-    c.release();
-  }
+  });
 }
 
 export interface PendingSubmission extends SubmissionRow {
@@ -117,9 +125,7 @@ export async function submissionFiles(db: Db, id: number): Promise<WireFile[]> {
  * primary key makes "exactly one accepted result per run key" a property of the database.
  */
 export async function acceptResult(db: Db, s: PendingSubmission, runId: string, localDir: string): Promise<"accepted" | "duplicate"> {
-  const c = await db.connect();
-  try {
-    await c.query("BEGIN");
+  return inTransaction(db, async (c) => {
     const ins = await c.query(
       `INSERT INTO ${STORE_SCHEMA}.results (loop_id, run_key, submission_id, run_id, status, failure_reason, worker_id)
        VALUES ($1,$2,$3,$4,$5,$6,$7) ON CONFLICT (loop_id, run_key) DO NOTHING`,
@@ -129,14 +135,8 @@ export async function acceptResult(db: Db, s: PendingSubmission, runId: string, 
     await c.query(`UPDATE ${STORE_SCHEMA}.submissions SET verdict = $2, verdict_reason = $3, local_dir = $4 WHERE id = $1`, [
       s.id, verdict, verdict === "duplicate" ? "the run key already has an accepted result" : null, localDir,
     ]);
-    await c.query("COMMIT");
     return verdict;
-  } catch (e) {
-    await c.query("ROLLBACK").catch(() => {});
-    throw e;
-  } finally {
-    c.release();
-  }
+  });
 }
 
 export async function setVerdict(db: Db, id: number, verdict: "rejected" | "retried", reason: string, localDir: string | null): Promise<void> {
