@@ -28,6 +28,8 @@ function context(signal = new AbortController().signal): RunContext {
     fixture: null,
     sourceRefused: null,
     fixtureName: "x",
+    agentTimeoutSec: 1,
+    taskFile: join(runDir, "task.json"),
     signal,
     runChild: async () => {
       throw new Error("no child runs here");

@@ -43,6 +43,10 @@ export interface RunContext {
   sourceRefused: SourceNotAdmittedError | null;
   /** The fixture's name as the user gave it, for reports of runs whose fixture was not read. */
   fixtureName: string;
+  /** The agent's wall-clock limit: the option, else the fixture's, else 600 s. */
+  agentTimeoutSec: number;
+  /** `<runDir>/task.json`: what was asked (given to the case agent). */
+  taskFile: string;
   /** Fires on Ctrl-C or a loop's shutdown. */
   signal: AbortSignal;
   /** Runs the same-run baseline: `runOnce` itself, passed in so that stages never import the lifecycle. */
@@ -80,8 +84,6 @@ export interface PreparedWorkspace {
 export interface RunState {
   /** task: the engine (a placeholder until it is loaded). */
   engine: Engine;
-  agentTimeoutSec: number;
-  taskFile: string;
   /** Any gate: the first gate that stopped the run. */
   blockedBy: Gate | null;
   /** The lifecycle: an unexpected exception, or Ctrl-C. */

@@ -44,7 +44,7 @@ export async function finalise(ctx: RunContext, state: RunState): Promise<Report
   return report;
 }
 
-function decide(ctx: RunContext, s: RunState, baselineDue: boolean): Decision {
+function decide(s: RunState, baselineDue: boolean): Decision {
   const o = s.outcome;
   return decideStatus({
     interrupted: s.interrupted,
@@ -76,7 +76,7 @@ function withTotals(ctx: RunContext, s: RunState, finishedAt: Date): RunState {
 
 async function writeReport(ctx: RunContext, state: RunState): Promise<Report> {
   const baselineDue = ctx.opts.engine !== "fake-noop" && !ctx.opts.isBaseline;
-  const decision = decide(ctx, state, baselineDue);
+  const decision = decide(state, baselineDue);
   const finishedAt = new Date();
   let s = withTotals(ctx, state, finishedAt);
   if (decision.failureReason === "no model traffic") s = applyUpdate(s, { markers: [await noTrafficMarker(ctx, s)] });

@@ -96,8 +96,6 @@ async function failed(ctx: RunContext, state: RunState, stage: Stage, e: unknown
 export function initialState(ctx: RunContext): RunState {
   return {
     engine: { name: ctx.opts.engine, usesModel: false, run: async () => { throw new Error("engine not loaded"); } },
-    agentTimeoutSec: ctx.opts.agentTimeoutSec ?? ctx.fixture?.timeouts.agentSec ?? 600,
-    taskFile: join(ctx.runDir, "task.json"),
     blockedBy: null,
     harnessError: null,
     interrupted: false,

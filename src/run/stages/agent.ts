@@ -23,9 +23,9 @@ function engineContext(ctx: RunContext, state: RunState, watch: EngineContext["w
     workspace: state.workspace!.dir,
     fixture: ctx.fixture!,
     instruction: ctx.fixture!.instruction,
-    taskFile: state.taskFile,
+    taskFile: ctx.taskFile,
     model,
-    agentTimeoutMs: state.agentTimeoutSec * 1000,
+    agentTimeoutMs: ctx.agentTimeoutSec * 1000,
     // fake-oracle runs the fixture's solve.sh: a task's script gets the run's sandbox too.
     isolation: state.engine.usesModel || state.engine.runsFixtureScripts ? state.isolationUsed : "none",
     trace: ctx.trace,
@@ -63,7 +63,7 @@ export async function runAgent(ctx: RunContext, state: RunState): Promise<StageU
     return { ...base, ...blocked, isolationUsed: "none", outcome: null };
   }
   recordExit(ctx, outcome);
-  return { ...base, outcome, markers: await writeAgentMarkers(ctx, state, outcome), ...(outcome.sandboxMasked ? { sandboxMasked: outcome.sandboxMasked.map((m) => m.path) } : {}) };
+  return { ...base, outcome, markers: await writeAgentMarkers(ctx, outcome), ...(outcome.sandboxMasked ? { sandboxMasked: outcome.sandboxMasked.map((m) => m.path) } : {}) };
 }
 
 function recordExit(ctx: RunContext, outcome: EngineOutcome): void {
@@ -83,14 +83,14 @@ function recordExit(ctx: RunContext, outcome: EngineOutcome): void {
   });
 }
 
-async function writeAgentMarkers(ctx: RunContext, state: RunState, outcome: EngineOutcome): Promise<string[]> {
+async function writeAgentMarkers(ctx: RunContext, outcome: EngineOutcome): Promise<string[]> {
   const markers: string[] = [];
   if (outcome.timedOut) {
     // The cause is the clock, not the protocol: say so, with the limit that was applied.
     await writeFile(join(ctx.backendDir, "case-process-timed-out.txt"), renderMarker({
       title: "case process timed out",
-      found: `the agent was still running after ${state.agentTimeoutSec} s and was stopped (TERM, then KILL, whole process tree)`,
-      expected: `the agent finishes within the agent timeout (${state.agentTimeoutSec} s; the fixture's default unless --agent-timeout was given)`,
+      found: `the agent was still running after ${ctx.agentTimeoutSec} s and was stopped (TERM, then KILL, whole process tree)`,
+      expected: `the agent finishes within the agent timeout (${ctx.agentTimeoutSec} s; the fixture's default unless --agent-timeout was given)`,
       todo: "raise --agent-timeout, or check backend/model-requests.jsonl for a slow model (latency, tokens) and backend/stdout.log for a stuck agent",
     }));
     markers.push("backend/case-process-timed-out.txt");

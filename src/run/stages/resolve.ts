@@ -14,13 +14,13 @@ import type { ResourceScope, RunContext } from "../context.ts";
 import type { RunOptions } from "../options.ts";
 
 /** `<YYYYMMDDTHHMMSSZ>-<fixture>-<pid>` */
-export function makeRunId(at: Date, fixtureName: string, pid = process.pid): string {
+function makeRunId(at: Date, fixtureName: string, pid = process.pid): string {
   const ts = at.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
   const safe = fixtureName.replace(/[^A-Za-z0-9._-]+/g, "-").slice(0, 60) || "fixture";
   return `${ts}-${safe}-${pid}`;
 }
 
-export function fixtureNameOf(ref: string): string {
+function fixtureNameOf(ref: string): string {
   return ref.replace(/\/+$/, "").split("/").pop() ?? ref;
 }
 
@@ -51,7 +51,9 @@ export async function resolveRun(opts: RunOptions, signal: AbortSignal, runChild
     role: opts.isBaseline ? "baseline" : "run",
     harness_version: HARNESS_VERSION,
   });
-  return { opts, env, log, trace, runId, runDir, backendDir, runsDir, createdAt, startedAtMs, protectedPaths, fixture, sourceRefused, fixtureName, signal, runChild, resources };
+  const agentTimeoutSec = opts.agentTimeoutSec ?? fixture?.timeouts.agentSec ?? 600;
+  const taskFile = join(runDir, "task.json");
+  return { opts, env, log, trace, runId, runDir, backendDir, runsDir, createdAt, startedAtMs, protectedPaths, fixture, sourceRefused, fixtureName, agentTimeoutSec, taskFile, signal, runChild, resources };
 }
 
 function checkRunsDir(opts: RunOptions, protectedPaths: string[]): string {

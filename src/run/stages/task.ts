@@ -1,5 +1,4 @@
 // Stage task: the engine is loaded and task.json records what was asked (no secret).
-import { join } from "node:path";
 import { writeJsonAtomic } from "../../evidence/files.ts";
 import { getEngine } from "../../engines/registry.ts";
 import { agentMaxTokens } from "../../engines/builtin-agent/budget.ts";
@@ -8,9 +7,7 @@ import type { RunContext, RunState, StageUpdate } from "../context.ts";
 export async function writeTask(ctx: RunContext, _state: RunState): Promise<StageUpdate> {
   const { opts, fixture } = ctx;
   const engine = await getEngine(opts.engine);
-  const agentTimeoutSec = opts.agentTimeoutSec ?? fixture?.timeouts.agentSec ?? 600;
-  const taskFile = join(ctx.runDir, "task.json");
-  await writeJsonAtomic(taskFile, {
+  await writeJsonAtomic(ctx.taskFile, {
     schema: "cto-harness/task@1",
     run_id: ctx.runId,
     // Never the variant's name: the agent gets a copy of this file, and an impossible variant
@@ -21,8 +18,8 @@ export async function writeTask(ctx: RunContext, _state: RunState): Promise<Stag
     provider: opts.provider,
     model: opts.model,
     budgets: { probe_max_tokens: opts.budget, agent_max_tokens: agentMaxTokens(ctx.env) },
-    timeouts: { agent_sec: agentTimeoutSec, tests_sec: fixture?.timeouts.testsSec ?? null },
+    timeouts: { agent_sec: ctx.agentTimeoutSec, tests_sec: fixture?.timeouts.testsSec ?? null },
     isolation: opts.isolation,
   });
-  return { engine, agentTimeoutSec, taskFile };
+  return { engine };
 }
