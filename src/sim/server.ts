@@ -20,7 +20,6 @@ import { DEFAULT_SLOW_FIRST_BYTE_MS, SCENARIOS, parseScenario, scenarioUnavailab
 export type { Flavour } from "./flavours.ts";
 export { FLAVOURS } from "./flavours.ts";
 export { SCENARIOS, parseScenario, scenarioUnavailable, type Scenario } from "./scenarios.ts";
-export { requiresAuth, allowedMethods } from "./routes.ts";
 export { DEFAULT_MODEL } from "./chat.ts";
 
 export const SIMULATOR_HEADER = "x-cto-harness-simulator";
