@@ -54,7 +54,8 @@ describe("parseSot", () => {
   });
 
   it("refuses the one-line dump form and says what was expected", async () => {
-    const dump = await readFile("/work/shared/seeds/000_185912ad2905af7e.txt", "utf8").catch(() => null);
+    // The user's seed where shared/ is beside the checkout, else our copy joined onto one line.
+    const dump = await readFile(join(ROOT, "..", "shared/seeds/000_185912ad2905af7e.txt"), "utf8").catch(() => null);
     const text = dump ?? (await readFile(SEED, "utf8")).replace(/\n+/g, " ");
     expect(() => parseSot(text)).toThrow(SotFormatError);
     expect(() => parseSot(text)).toThrow(/single line.*## <ID> - <title>/);
