@@ -2,9 +2,8 @@
 // `fake-oracle` applies the fixture's reference solution (proves the fixture is fixable).
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { applyReferenceSolution } from "../workspace/workspace.ts";
-import { projectNodeBinds } from "../sandbox/bwrap.ts";
+import { scriptSandbox } from "../sandbox/script-isolation.ts";
 import { harborLogsAgentDir } from "../fixtures/harbor/scratch.ts";
 import type { Engine, EngineContext, EngineOutcome } from "./types.ts";
 
@@ -34,8 +33,6 @@ export const fakeNoop: Engine = {
   },
 };
 
-const PROJECT_ROOT = fileURLToPath(new URL("../../", import.meta.url));
-
 export const fakeOracle: Engine = {
   name: "fake-oracle",
   usesModel: false,
@@ -46,7 +43,7 @@ export const fakeOracle: Engine = {
     ctx.trace.emit("case_process_started", { engine: ctx.engine, isolation: ctx.isolation });
     await emptyLogs(ctx);
     try {
-      const isolation = ctx.isolation === "bwrap" ? { roBinds: await projectNodeBinds(PROJECT_ROOT), protectedPaths: ctx.protectedPaths } : "none";
+      const isolation = ctx.isolation === "bwrap" ? await scriptSandbox(ctx.protectedPaths) : "none";
       await applyReferenceSolution(ctx.fixture, ctx.workspace, isolation, { logsAgent: ctx.fixture.harbor ? harborLogsAgentDir(ctx.runDir) : undefined });
       return outcome(t0, 0, "fake-oracle: applied the fixture's reference solution");
     } catch (e) {

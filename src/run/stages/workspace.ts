@@ -2,14 +2,12 @@
 // the agent's reach (the capture compares against it). The oracle's expected tests are
 // established now, so that they overlap the agent.
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { snapshotPristine } from "../../judge/capture.ts";
 import { expectedTests, type ExpectedTests } from "../../judge/expected.ts";
-import { projectNodeBinds } from "../../sandbox/bwrap.ts";
+import { scriptSandbox } from "../../sandbox/script-isolation.ts";
 import { prepareWorkspace } from "../../workspace/workspace.ts";
 import { measured, type RunContext, type RunState, type StageUpdate } from "../context.ts";
 
-const PROJECT_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 
 export async function prepareRunWorkspace(ctx: RunContext, state: RunState): Promise<StageUpdate> {
   const fixture = ctx.fixture;
@@ -18,7 +16,7 @@ export async function prepareRunWorkspace(ctx: RunContext, state: RunState): Pro
   const prepared = await measured("workspace", () => prepareWorkspace(fixture, dir));
   const pristine = await measured("snapshot", () => snapshotPristine(dir));
   ctx.trace.emit("workspace_prepared", { baseline_commit: prepared.value.baselineCommit, entries: pristine.value.entries.size });
-  const testIsolation = state.isolationUsed === "bwrap" ? { roBinds: await projectNodeBinds(PROJECT_ROOT), protectedPaths: ctx.protectedPaths } : undefined;
+  const testIsolation = state.isolationUsed === "bwrap" ? await scriptSandbox(ctx.protectedPaths) : undefined;
   const expected: Promise<ExpectedTests> = expectedTests(fixture, ctx.env, testIsolation).catch((e: Error) => ({
     tests: null,
     source: "oracle run" as const,
