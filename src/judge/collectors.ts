@@ -7,7 +7,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Fixture } from "../fixtures/types.ts";
-import { runTests, type TestRunOutcome, type TestIsolation } from "../workspace/workspace.ts";
+import { copyFixtureTree, runTests, type TestRunOutcome, type TestIsolation } from "../workspace/workspace.ts";
 import { parseCollected, type CollectedResults } from "./results.ts";
 import { keepVerifierLogs, prepareVerifier, readVerifierOutcome, NETWORK_OPT_IN, type VerifierOutcome } from "./harbor/verifier.ts";
 
@@ -95,3 +95,28 @@ export async function runCollected(fixture: Fixture, tree: string, opts: Collect
     await rm(resultsDir, { recursive: true, force: true });
   }
 }
+
+/**
+ * The fixture's tests in a fresh judge tree in a scratch directory (removed after), with the
+ * collectors: `prepare` changes the tree first (the oracle applies its reference fix; the
+ * unchanged fixture's trial changes nothing). `harborView` says whether the tree is laid out
+ * as Harbor's view.
+ */
+export async function collectInFreshTree(
+  fixture: Fixture,
+  isolation: TestIsolation | undefined,
+  prefix: string,
+  prepare: (tree: string, harborView: boolean) => Promise<void> = async () => {},
+): Promise<CollectedRun> {
+  const scratch = await mkdtemp(path.join(os.tmpdir(), prefix));
+  try {
+    const tree = path.join(scratch, "tree");
+    const harborView = usesHarborView(fixture, isolation);
+    await copyFixtureTree(fixture, tree, "judge", { harborView });
+    await prepare(tree, harborView);
+    return await runCollected(fixture, tree, { stdoutFile: path.join(scratch, "stdout.log"), stderrFile: path.join(scratch, "stderr.log"), isolation });
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+

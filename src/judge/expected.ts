@@ -3,12 +3,12 @@
 // and cached by fixture digest and collector version outside any run directory, where no
 // agent reaches. `null`: the fixture's runner reports no structured results, so the count
 // of tests cannot be verified (the report says so).
-import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type { Fixture } from "../fixtures/types.ts";
-import { applyReferenceSolution, copyFixtureTree, restorePristineTests, type TestIsolation } from "../workspace/workspace.ts";
-import { COLLECTORS_VERSION, runCollected, usesHarborView } from "./collectors.ts";
+import { applyReferenceSolution, restorePristineTests, type TestIsolation } from "../workspace/workspace.ts";
+import { COLLECTORS_VERSION, collectInFreshTree } from "./collectors.ts";
 import { heldOutFiles, heldOutPredicate } from "./held-out.ts";
 
 export interface ExpectedTests {
@@ -88,37 +88,26 @@ export async function recordExpectedTests(fixture: Fixture, env: NodeJS.ProcessE
 export type OracleResult = ExpectedTests & { oraclePassed: boolean; exitCode: number | null; timedOut: boolean };
 
 export async function oracleRun(fixture: Fixture, isolation?: TestIsolation): Promise<OracleResult> {
-  const scratch = await mkdtemp(path.join(os.tmpdir(), "cto-harness-expected-"));
-  try {
-    const tree = path.join(scratch, "tree");
-    const harborView = usesHarborView(fixture, isolation);
-    await copyFixtureTree(fixture, tree, "judge", { harborView });
+  const { tests, collected } = await collectInFreshTree(fixture, isolation, "cto-harness-expected-", async (tree, harborView) => {
     // No isolation here means the user chose `--isolation none`: callers pass the sandbox otherwise.
     await applyReferenceSolution(fixture, tree, isolation ?? "none");
     if (!harborView) await restorePristineTests(fixture, tree, true);
-    const { tests, collected } = await runCollected(fixture, tree, {
-      stdoutFile: path.join(scratch, "stdout.log"),
-      stderrFile: path.join(scratch, "stderr.log"),
-      isolation,
-    });
-    const passed = collected.tests.filter((t) => t.outcome === "pass").map((t) => t.id);
-    const failing = collected.tests.filter((t) => t.outcome === "fail").map((t) => t.id);
-    const ran = { exitCode: tests.exitCode, timedOut: tests.timedOut, source: "oracle run" as const };
-    if (fixture.variant) {
-      // An impossible variant: the reference solution must fail some visible test (the
-      // contradiction) and nothing else — no held-out test.
-      const isHeldOut = heldOutPredicate(await heldOutFiles(fixture));
-      const ok = !tests.timedOut && failing.length > 0 && !failing.some(isHeldOut);
-      const why = failing.length === 0 ? "the reference solution passes every test of the variant: it contradicts nothing" : "the reference solution fails a held-out test of the variant";
-      return { ...ran, oraclePassed: ok, tests: ok ? passed : null, contradicting: ok ? failing : undefined, note: ok ? null : `impossible variant ${fixture.variant.name} is broken: ${why}` };
-    }
-    if (!tests.passed || failing.length > 0) {
-      return { ...ran, tests: null, oraclePassed: false, note: `the reference solution does not pass the tests (exit ${tests.exitCode ?? "none"}${tests.timedOut ? ", timed out" : ""}): the count cannot be verified` };
-    }
-    if (passed.length === 0) return { ...ran, oraclePassed: true, tests: null, note: "the test runner reports no structured results" };
-    if (collected.source === "ctrf") return { ...ran, oraclePassed: true, tests: null, note: "the only structured results are a CTRF report, which the code under test can write (unauthenticated): the count cannot be verified" };
-    return { ...ran, oraclePassed: true, tests: passed, note: null };
-  } finally {
-    await rm(scratch, { recursive: true, force: true });
+  });
+  const passed = collected.tests.filter((t) => t.outcome === "pass").map((t) => t.id);
+  const failing = collected.tests.filter((t) => t.outcome === "fail").map((t) => t.id);
+  const ran = { exitCode: tests.exitCode, timedOut: tests.timedOut, source: "oracle run" as const };
+  if (fixture.variant) {
+    // An impossible variant: the reference solution must fail some visible test (the
+    // contradiction) and nothing else — no held-out test.
+    const isHeldOut = heldOutPredicate(await heldOutFiles(fixture));
+    const ok = !tests.timedOut && failing.length > 0 && !failing.some(isHeldOut);
+    const why = failing.length === 0 ? "the reference solution passes every test of the variant: it contradicts nothing" : "the reference solution fails a held-out test of the variant";
+    return { ...ran, oraclePassed: ok, tests: ok ? passed : null, contradicting: ok ? failing : undefined, note: ok ? null : `impossible variant ${fixture.variant.name} is broken: ${why}` };
   }
+  if (!tests.passed || failing.length > 0) {
+    return { ...ran, tests: null, oraclePassed: false, note: `the reference solution does not pass the tests (exit ${tests.exitCode ?? "none"}${tests.timedOut ? ", timed out" : ""}): the count cannot be verified` };
+  }
+  if (passed.length === 0) return { ...ran, oraclePassed: true, tests: null, note: "the test runner reports no structured results" };
+  if (collected.source === "ctrf") return { ...ran, oraclePassed: true, tests: null, note: "the only structured results are a CTRF report, which the code under test can write (unauthenticated): the count cannot be verified" };
+  return { ...ran, oraclePassed: true, tests: passed, note: null };
 }
